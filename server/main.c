@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "version.h"
+#include "buildinfo.h"
 
 static const struct srv_subcommand subcommands[] = {
     /* One line each, in the order `sigil --help` lists them. */
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("sigil %s (commit %s)\n", SIGIL_VERSION, SIGIL_GIT_COMMIT);
+        printf("sigil %s (commit %s)\n", srv_version(), srv_git_commit());
         return 0;
     }
     for (size_t i = 0; subcommands[i].name != NULL; i++)
