@@ -4,7 +4,6 @@
 
 #include "version.h"
 
-
 const char *srv_version(void)
 {
     return SIGIL_VERSION;

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
 #include "buildinfo.h"
+#include "cli/cli.h"
 
 static const struct srv_subcommand subcommands[] = {
     /* One line each, in the order `sigil --help` lists them. */
@@ -13,9 +13,10 @@ static const struct srv_subcommand subcommands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sigil <command> [options]\n\n"
-                 "Sigil is a symbols server: Breakpad symbol upload, download and symbolication.\n\n"
-                 "Commands:\n");
+    fprintf(out,
+            "usage: sigil <command> [options]\n\n"
+            "Sigil is a symbols server: Breakpad symbol upload, download and symbolication.\n\n"
+            "Commands:\n");
     for (size_t i = 0; subcommands[i].name != NULL; i++)
         fprintf(out, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "\nRun `sigil <command> --help` for the options of a command.\n"

@@ -29,13 +29,13 @@
 struct store_object_info {
     uint64_t size; /* stored bytes (the gzip size for .sym objects) */
     bool has_original_size;
-    uint64_t original_size;     /* x-amz-meta-original_size: uncompressed size */
-    char original_md5[33];      /* x-amz-meta-original_md5_hash: lowercase hex MD5 */
-    char content_type[128];     /* e.g. "text/plain" */
-    char content_encoding[32];  /* e.g. "gzip" */
-    char cache_control[64];     /* e.g. "no-transform" */
+    uint64_t original_size;    /* x-amz-meta-original_size: uncompressed size */
+    char original_md5[33];     /* x-amz-meta-original_md5_hash: lowercase hex MD5 */
+    char content_type[128];    /* e.g. "text/plain" */
+    char content_encoding[32]; /* e.g. "gzip" */
+    char cache_control[64];    /* e.g. "no-transform" */
     char etag[80];
-    int64_t last_modified;      /* Unix seconds, 0 when unknown */
+    int64_t last_modified; /* Unix seconds, 0 when unknown */
 };
 
 /* Attributes to store with an object; NULL strings mean "none". */
@@ -53,8 +53,7 @@ typedef int (*store_sink_fn)(void *ctx, const void *data, size_t len);
 
 struct store_ops {
     const char *name; /* "file" or "s3" */
-    sym_err (*head)(void *impl, const char *key, struct store_object_info *out,
-                    struct sym_diag *d);
+    sym_err (*head)(void *impl, const char *key, struct store_object_info *out, struct sym_diag *d);
     /* Streams the object into sink; *info_out (optional) is filled before the first byte. */
     sym_err (*get)(void *impl, const char *key, store_sink_fn sink, void *sink_ctx,
                    struct store_object_info *info_out, struct sym_diag *d);
@@ -82,14 +81,14 @@ struct store {
 
 /* Settings for store_open(); strings are borrowed for the duration of the call only. */
 struct store_config {
-    const char *url;            /* "file:///abs/dir" or "s3://bucket?endpoint=...&region=..." */
-    const char *access_key;     /* S3 only */
-    const char *secret_key;     /* S3 only */
-    const char *public_url;     /* S3 only: base URL for redirects; NULL means presigned URLs */
-    uint32_t presign_expiry_s;  /* S3 only: lifetime of presigned URLs */
-    uint32_t timeout_ms;        /* per request, S3 only */
+    const char *url;           /* "file:///abs/dir" or "s3://bucket?endpoint=...&region=..." */
+    const char *access_key;    /* S3 only */
+    const char *secret_key;    /* S3 only */
+    const char *public_url;    /* S3 only: base URL for redirects; NULL means presigned URLs */
+    uint32_t presign_expiry_s; /* S3 only: lifetime of presigned URLs */
+    uint32_t timeout_ms;       /* per request, S3 only */
     uint32_t connect_timeout_ms;
-    uint32_t retries;           /* extra attempts on network errors and 5xx, S3 only */
+    uint32_t retries; /* extra attempts on network errors and 5xx, S3 only */
 };
 
 /* Opens the backend named by cfg->url. SYM_EINVAL with a message naming what is wrong for a

@@ -11,8 +11,8 @@ const char *sym_strerror(sym_err e)
     switch (e) {
     case SYM_OK:
         return "success";
-#define SYM_ERR_TEXT(name, val, msg)                                                               \
-    case SYM_E##name:                                                                              \
+#define SYM_ERR_TEXT(name, val, msg) \
+    case SYM_E##name:                \
         return msg;
         SYM_ERR_MAP(SYM_ERR_TEXT)
 #undef SYM_ERR_TEXT
@@ -25,8 +25,8 @@ const char *sym_errname(sym_err e)
     switch (e) {
     case SYM_OK:
         return "SYM_OK";
-#define SYM_ERR_NAME(name, val, msg)                                                               \
-    case SYM_E##name:                                                                              \
+#define SYM_ERR_NAME(name, val, msg) \
+    case SYM_E##name:                \
         return "SYM_E" #name;
         SYM_ERR_MAP(SYM_ERR_NAME)
 #undef SYM_ERR_NAME

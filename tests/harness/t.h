@@ -49,59 +49,62 @@ char *t_read_file(const char *path, size_t *len_out);
 /* A fresh temporary directory (removed by the OS tmp cleaner, not by the harness). */
 const char *t_tmpdir(void);
 
-#define T_TEST(fn) {#fn, fn}
-#define T_LIST(...)                                                                                \
-    int main(int argc, char **argv)                                                                \
-    {                                                                                              \
-        static const struct t_case cases[] = {__VA_ARGS__};                                        \
-        return t_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);                         \
+#define T_TEST(fn) \
+    {              \
+#fn, fn    \
+    }
+#define T_LIST(...)                                                        \
+    int main(int argc, char **argv)                                        \
+    {                                                                      \
+        static const struct t_case cases[] = {__VA_ARGS__};                \
+        return t_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv); \
     }
 
 #define T_FAIL(...) t_fail(__FILE__, __LINE__, __VA_ARGS__)
 #define T_SKIP(...) t_skip(__VA_ARGS__)
 
-#define T_ASSERT(cond)                                                                             \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            T_FAIL("assertion failed: %s", #cond);                                                 \
+#define T_ASSERT(cond)                             \
+    do {                                           \
+        if (!(cond))                               \
+            T_FAIL("assertion failed: %s", #cond); \
     } while (0)
 
-#define T_ASSERT_EQ(a, b)                                                                          \
-    do {                                                                                           \
-        long long t_a_ = (long long)(a), t_b_ = (long long)(b);                                    \
-        if (t_a_ != t_b_)                                                                          \
-            T_FAIL("%s == %s: %lld != %lld (0x%llx != 0x%llx)", #a, #b, t_a_, t_b_,                 \
-                   (unsigned long long)t_a_, (unsigned long long)t_b_);                            \
+#define T_ASSERT_EQ(a, b)                                                           \
+    do {                                                                            \
+        long long t_a_ = (long long)(a), t_b_ = (long long)(b);                     \
+        if (t_a_ != t_b_)                                                           \
+            T_FAIL("%s == %s: %lld != %lld (0x%llx != 0x%llx)", #a, #b, t_a_, t_b_, \
+                   (unsigned long long)t_a_, (unsigned long long)t_b_);             \
     } while (0)
 
-#define T_ASSERT_U64_EQ(a, b)                                                                      \
-    do {                                                                                           \
-        uint64_t t_a_ = (uint64_t)(a), t_b_ = (uint64_t)(b);                                       \
-        if (t_a_ != t_b_)                                                                          \
-            T_FAIL("%s == %s: 0x%" PRIx64 " != 0x%" PRIx64, #a, #b, t_a_, t_b_);                   \
+#define T_ASSERT_U64_EQ(a, b)                                                    \
+    do {                                                                         \
+        uint64_t t_a_ = (uint64_t)(a), t_b_ = (uint64_t)(b);                     \
+        if (t_a_ != t_b_)                                                        \
+            T_FAIL("%s == %s: 0x%" PRIx64 " != 0x%" PRIx64, #a, #b, t_a_, t_b_); \
     } while (0)
 
 /* For sym_err results: prints the symbolic names. */
 #define T_ASSERT_OK(expr) T_ASSERT_ERR(expr, 0)
-#define T_ASSERT_ERR(expr, want)                                                                   \
-    do {                                                                                           \
-        int t_rc_ = (int)(expr), t_want_ = (int)(want);                                            \
-        if (t_rc_ != t_want_)                                                                      \
-            T_FAIL("%s returned %d, expected %d", #expr, t_rc_, t_want_);                          \
+#define T_ASSERT_ERR(expr, want)                                          \
+    do {                                                                  \
+        int t_rc_ = (int)(expr), t_want_ = (int)(want);                   \
+        if (t_rc_ != t_want_)                                             \
+            T_FAIL("%s returned %d, expected %d", #expr, t_rc_, t_want_); \
     } while (0)
 
-#define T_ASSERT_STR_EQ(a, b)                                                                      \
-    do {                                                                                           \
-        const char *t_a_ = (a), *t_b_ = (b);                                                       \
-        if (t_a_ == NULL || t_b_ == NULL || strcmp(t_a_, t_b_) != 0)                               \
-            T_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, t_a_ ? t_a_ : "(null)",                    \
-                   t_b_ ? t_b_ : "(null)");                                                        \
+#define T_ASSERT_STR_EQ(a, b)                                                    \
+    do {                                                                         \
+        const char *t_a_ = (a), *t_b_ = (b);                                     \
+        if (t_a_ == NULL || t_b_ == NULL || strcmp(t_a_, t_b_) != 0)             \
+            T_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, t_a_ ? t_a_ : "(null)", \
+                   t_b_ ? t_b_ : "(null)");                                      \
     } while (0)
 
-#define T_ASSERT_MEM_EQ(a, b, n)                                                                   \
-    do {                                                                                           \
-        if (memcmp((a), (b), (n)) != 0)                                                            \
-            T_FAIL("%s and %s differ in their first %zu bytes", #a, #b, (size_t)(n));              \
+#define T_ASSERT_MEM_EQ(a, b, n)                                                      \
+    do {                                                                              \
+        if (memcmp((a), (b), (n)) != 0)                                               \
+            T_FAIL("%s and %s differ in their first %zu bytes", #a, #b, (size_t)(n)); \
     } while (0)
 
 #endif

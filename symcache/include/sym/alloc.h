@@ -9,8 +9,8 @@
 
 /* Each returns NULL on failure (or when the fault hook says so). sym_free(NULL) is a no-op. */
 void *sym_malloc(size_t size);
-void *sym_calloc(size_t n, size_t size);   /* NULL also when n * size overflows */
-void *sym_realloc(void *p, size_t size);   /* on failure p is untouched and still owned */
+void *sym_calloc(size_t n, size_t size); /* NULL also when n * size overflows */
+void *sym_realloc(void *p, size_t size); /* on failure p is untouched and still owned */
 void *sym_reallocarray(void *p, size_t n, size_t size);
 char *sym_strndup(const char *s, size_t n); /* copies at most n bytes and NUL-terminates */
 void sym_free(void *p);

@@ -8,20 +8,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SYM_MUST_CHECK __attribute__((warn_unused_result))
+#define SYM_MUST_CHECK               __attribute__((warn_unused_result))
 #define SYM_PRINTF(fmt_idx, arg_idx) __attribute__((format(printf, fmt_idx, arg_idx)))
 
-#define SYM_ERR_MAP(X)                                                                             \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(INVAL, -2, "invalid argument")                                                               \
-    X(PARSE, -3, "malformed input")                                                                \
-    X(LIMIT, -4, "input exceeds a configured limit")                                               \
-    X(NOTFOUND, -5, "not found")                                                                   \
-    X(EXISTS, -6, "already exists")                                                                \
-    X(IO, -7, "I/O error")                                                                         \
-    X(UNAVAIL, -8, "backend unavailable; retry later")                                             \
-    X(CORRUPT, -9, "stored data failed validation")                                                \
-    X(DENIED, -10, "permission denied")                                                            \
+#define SYM_ERR_MAP(X)                                 \
+    X(NOMEM, -1, "out of memory")                      \
+    X(INVAL, -2, "invalid argument")                   \
+    X(PARSE, -3, "malformed input")                    \
+    X(LIMIT, -4, "input exceeds a configured limit")   \
+    X(NOTFOUND, -5, "not found")                       \
+    X(EXISTS, -6, "already exists")                    \
+    X(IO, -7, "I/O error")                             \
+    X(UNAVAIL, -8, "backend unavailable; retry later") \
+    X(CORRUPT, -9, "stored data failed validation")    \
+    X(DENIED, -10, "permission denied")                \
     X(INTERNAL, -11, "internal error")
 
 typedef enum {
