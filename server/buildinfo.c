@@ -13,3 +13,8 @@ const char *srv_git_commit(void)
 {
     return SIGIL_GIT_COMMIT;
 }
+
+const char *srv_build_id(void)
+{
+    return SIGIL_BUILD_TIME;
+}

@@ -5,5 +5,7 @@
 
 const char *srv_version(void);
 const char *srv_git_commit(void);
+/* Commit time (ISO 8601) of the source this binary was built from, or "unknown". */
+const char *srv_build_id(void);
 
 #endif

@@ -8,6 +8,8 @@
 
 static const struct srv_subcommand subcommands[] = {
     /* One line each, in the order `sigil --help` lists them. */
+    {"serve", "run the symbols server (HTTP)", cli_serve_main},
+    {"migrate", "apply pending database migrations", cli_migrate_main},
     {NULL, NULL, NULL},
 };
 

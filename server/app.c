@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* app.c: building the process state, the event-loop threads, the listening socket and graceful
+ * shutdown. */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/migrate.h"
+#include "http/router.h"
+#include "missing.h"
+#include "ttlcache.h"
+
+uint64_t srv_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct srv_worker *srv_worker_of(h2o_req_t *req)
+{
+    return H2O_STRUCT_FROM_MEMBER(struct srv_worker, ctx, req->conn->ctx);
+}
+
+void srv_app_storage_observe(struct srv_app *app, uint64_t started_us, sym_err rc)
+{
+    srv_counter_inc(app->m_storage_calls);
+    if (rc != SYM_OK && rc != SYM_ENOTFOUND)
+        srv_counter_inc(app->m_storage_errors);
+    srv_histogram_observe_us(app->m_storage_latency, srv_now_us() - started_us);
+}
+
+void srv_app_db_observe(struct srv_app *app, uint64_t started_us, sym_err rc)
+{
+    srv_counter_inc(app->m_db_calls);
+    if (rc != SYM_OK && rc != SYM_ENOTFOUND)
+        srv_counter_inc(app->m_db_errors);
+    srv_histogram_observe_us(app->m_db_latency, srv_now_us() - started_us);
+}
+
+/* Splits a comma-separated list into a NULL-terminated array of malloc'd strings. */
+static char **split_list(const char *s)
+{
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    char **out = calloc(n + 1, sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    size_t k = 0;
+    const char *p = s;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            out[k] = strndup(p, len);
+            if (out[k] == NULL)
+                break;
+            k++;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return out;
+}
+
+static void free_list(char **list)
+{
+    if (list == NULL)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+static void register_core_metrics(struct srv_app *app)
+{
+    struct srv_metrics *m = app->metrics;
+    app->m_storage_calls =
+        srv_metrics_counter(m, "sigil_storage_calls_total", "Object storage calls", "");
+    app->m_storage_errors =
+        srv_metrics_counter(m, "sigil_storage_errors_total",
+                            "Object storage calls that failed (not-found excluded)", "");
+    app->m_storage_latency = srv_metrics_histogram(m, "sigil_storage_call_duration_seconds",
+                                                   "Object storage call latency", "");
+    app->m_db_calls = srv_metrics_counter(m, "sigil_db_calls_total", "Database calls", "");
+    app->m_db_errors =
+        srv_metrics_counter(m, "sigil_db_errors_total", "Database calls that failed", "");
+    app->m_db_latency =
+        srv_metrics_histogram(m, "sigil_db_call_duration_seconds", "Database call latency", "");
+    app->m_exists_hit =
+        srv_metrics_counter(m, "sigil_cache_requests_total", "Lookups in the in-process caches",
+                            "cache=\"exists\",result=\"hit\"");
+    app->m_exists_negative_hit = srv_metrics_counter(m, "sigil_cache_requests_total", NULL,
+                                                     "cache=\"exists\",result=\"negative\"");
+    app->m_exists_miss = srv_metrics_counter(m, "sigil_cache_requests_total", NULL,
+                                             "cache=\"exists\",result=\"miss\"");
+    app->m_codeid_hit = srv_metrics_counter(m, "sigil_cache_requests_total", NULL,
+                                            "cache=\"codeid\",result=\"hit\"");
+    app->m_codeid_miss = srv_metrics_counter(m, "sigil_cache_requests_total", NULL,
+                                             "cache=\"codeid\",result=\"miss\"");
+}
+
+/* The bucket (or folder) name recorded with uploaded files. */
+static const char *bucket_of(const char *storage_url)
+{
+    if (strncmp(storage_url, "s3://", 5) == 0)
+        return storage_url + 5;
+    return storage_url;
+}
+
+int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
+{
+    memset(app, 0, sizeof(*app));
+    app->cfg = cfg;
+    app->listen_fd = -1;
+    srv_log_init(&app->log, cfg->log_level);
+    if (getrandom(&app->boot_id, sizeof(app->boot_id), 0) != sizeof(app->boot_id))
+        app->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+    app->metrics = srv_metrics_new();
+    if (app->metrics == NULL) {
+        fprintf(stderr, "sigil: out of memory\n");
+        return 1;
+    }
+    register_core_metrics(app);
+
+    struct sym_diag d = {0};
+    struct store_config scfg = {
+        .url = cfg->storage_url,
+        .access_key = cfg->s3_access_key,
+        .secret_key = cfg->s3_secret_key,
+        .public_url = *cfg->storage_public_url ? cfg->storage_public_url : NULL,
+        .presign_expiry_s = cfg->storage_presign_expiry_s,
+        .timeout_ms = cfg->storage_timeout_ms,
+        .connect_timeout_ms = cfg->storage_timeout_ms < 5000 ? cfg->storage_timeout_ms : 5000,
+        .retries = cfg->storage_retries,
+    };
+    sym_err rc = store_open(&scfg, &app->store, &d);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: storage-url: %s\n", d.msg[0] ? d.msg : sym_strerror(rc));
+        srv_app_close(app);
+        return rc == SYM_EINVAL ? 2 : 1;
+    }
+    app->bucket_name = bucket_of(cfg->storage_url);
+    /* A cached presigned URL must outlive its cache entry. */
+    uint64_t ttl_s = cfg->exists_cache_ttl_s;
+    if (strncmp(cfg->storage_url, "s3://", 5) == 0 && *cfg->storage_public_url == '\0' &&
+        ttl_s > cfg->storage_presign_expiry_s / 2)
+        ttl_s = cfg->storage_presign_expiry_s / 2;
+    app->exists_ttl_us = ttl_s * 1000000u;
+
+    struct db_pool_config pcfg = {
+        .conninfo = cfg->database_url,
+        .size = cfg->db_pool_size,
+        .statement_timeout_ms = cfg->db_statement_timeout_ms,
+        .connect_timeout_s = cfg->db_connect_timeout_s,
+        .application_name = "sigil",
+    };
+    rc = db_pool_open(&pcfg, &app->db, &d);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: database-url: %s\n", d.msg);
+        srv_app_close(app);
+        return 1;
+    }
+    PGconn *conn;
+    rc = db_acquire(app->db, &conn, &d);
+    if (rc == SYM_OK) {
+        if (cfg->migrate_on_start) {
+            int applied = 0;
+            rc = db_migrate(conn, &applied, &d);
+            if (rc == SYM_OK && applied > 0)
+                srv_log_info(&app->log, "migrated", "applied %d migration(s)", applied);
+        }
+        if (rc == SYM_OK)
+            rc = db_check_schema(conn, &d);
+        db_release(app->db, conn);
+    }
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: %s\n", d.msg);
+        srv_app_close(app);
+        return 1;
+    }
+
+    app->jobs = srv_jobs_new(cfg->blocking_threads, 65536);
+    app->exists_cache = srv_ttlcache_new(cfg->exists_cache_entries);
+    app->codeid_cache = srv_ttlcache_new(cfg->exists_cache_entries);
+    app->missing = srv_missing_new(app->db, &app->log, app->metrics, cfg->missing_flush_interval_ms,
+                                   cfg->missing_max_pending);
+    app->download_exts = split_list(cfg->download_extensions);
+    if (app->jobs == NULL || app->exists_cache == NULL || app->codeid_cache == NULL ||
+        app->missing == NULL || app->download_exts == NULL) {
+        fprintf(stderr, "sigil: out of memory\n");
+        srv_app_close(app);
+        return 1;
+    }
+
+    h2o_config_init(&app->h2o);
+    app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("sigil"));
+    app->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    srv_router_setup(app);
+    if (app->route_metrics == NULL) {
+        fprintf(stderr, "sigil: out of memory\n");
+        srv_app_close(app);
+        return 1;
+    }
+    return 0;
+}
+
+void srv_app_close(struct srv_app *app)
+{
+    srv_missing_free(app->missing); /* flushes, so before the pool closes */
+    app->missing = NULL;
+    srv_jobs_free(app->jobs);
+    app->jobs = NULL;
+    if (app->route_metrics != NULL) {
+        h2o_config_dispose(&app->h2o);
+        srv_router_cleanup(app);
+    }
+    srv_ttlcache_free(app->exists_cache);
+    srv_ttlcache_free(app->codeid_cache);
+    free_list(app->download_exts);
+    db_pool_close(app->db);
+    if (app->store.ops != NULL)
+        store_close(&app->store);
+    srv_metrics_free(app->metrics);
+    if (app->listen_fd >= 0)
+        close(app->listen_fd);
+    memset(app, 0, sizeof(*app));
+    app->listen_fd = -1;
+}
+
+static int open_listener(struct srv_app *app)
+{
+    const struct srv_config *cfg = app->cfg;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", cfg->listen_port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int gai = getaddrinfo(cfg->listen_host, port, &hints, &res);
+    if (gai != 0) {
+        fprintf(stderr, "sigil: listen: cannot resolve '%s': %s\n", cfg->listen_host,
+                gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    int err = 0;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0)
+            break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        fprintf(stderr, "sigil: listen: cannot listen on %s: %s\n", cfg->listen, strerror(err));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            app->bound_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            app->bound_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    app->listen_fd = fd;
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    struct srv_worker *w = listener->data;
+    /* Several loops share the listening socket; a loop that loses the race gets NULL. */
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        h2o_accept(&w->accept_ctx, sock);
+    }
+}
+
+static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    struct srv_worker *w = H2O_STRUCT_FROM_MEMBER(struct srv_worker, control, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&msg->link);
+        free(msg);
+    }
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    if (w->listener != NULL) {
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+    }
+    h2o_context_request_shutdown(&w->ctx);
+}
+
+static void *worker_main(void *arg)
+{
+    struct srv_worker *w = arg;
+    struct srv_app *app = w->app;
+    h2o_evloop_t *loop = w->ctx.loop;
+    uint64_t deadline = 0;
+    for (;;) {
+        if (w->stopping) {
+            if (deadline == 0)
+                deadline = srv_now_us() + (uint64_t)app->cfg->shutdown_timeout_s * 1000000u;
+            if ((w->inflight == 0 && w->jobs_outstanding == 0) || srv_now_us() >= deadline)
+                break;
+        }
+        h2o_evloop_run(loop, w->stopping ? 50 : 1000);
+    }
+    if (w->inflight != 0)
+        srv_log_warn(&app->log, "shutdown_timeout",
+                     "worker %u exits with %llu request(s) still in flight", w->id,
+                     (unsigned long long)w->inflight);
+    /* Let the last responses and connection closes go out. */
+    for (int i = 0; i < 5; i++)
+        h2o_evloop_run(loop, 10);
+    if (w->jobs_outstanding != 0)
+        return NULL; /* a job will still post to this loop's queue: keep the loop alive */
+    h2o_multithread_unregister_receiver(w->ctx.queue, &w->completions);
+    h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
+    h2o_context_dispose(&w->ctx);
+    h2o_evloop_destroy(loop);
+    return NULL;
+}
+
+int srv_app_serve(struct srv_app *app)
+{
+    const struct srv_config *cfg = app->cfg;
+    if (open_listener(app) != 0)
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread; main uses sigwait */
+
+    unsigned n = cfg->workers;
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (unsigned)cores : 1;
+    }
+    app->workers = calloc(n, sizeof(*app->workers));
+    if (app->workers == NULL) {
+        fprintf(stderr, "sigil: out of memory\n");
+        return 1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct srv_worker *w = &app->workers[i];
+        w->app = app;
+        w->id = i;
+        /* Set up in this thread, before the worker runs, so that a signal arriving at once
+         * already finds the control receiver registered. */
+        h2o_evloop_t *loop = h2o_evloop_create();
+        h2o_context_init(&w->ctx, loop, &app->h2o);
+        h2o_multithread_register_receiver(w->ctx.queue, &w->completions, srv_jobs_on_complete);
+        h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+        w->accept_ctx.ctx = &w->ctx;
+        w->accept_ctx.hosts = app->h2o.hosts;
+        int fd = dup(app->listen_fd);
+        if (fd >= 0) {
+            w->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+            w->listener->data = w;
+            h2o_socket_read_start(w->listener, on_accept);
+        }
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            fprintf(stderr, "sigil: cannot start worker thread: %s\n", strerror(errno));
+            break;
+        }
+        app->n_workers++;
+    }
+    json_t *f = json_object();
+    json_object_set_new(f, "listen", json_string(cfg->listen));
+    json_object_set_new(f, "port", json_integer(app->bound_port));
+    json_object_set_new(f, "workers", json_integer(app->n_workers));
+    json_object_set_new(f, "storage", json_string(app->store.ops->name));
+    srv_log_json(&app->log, SRV_LOG_INFO, "listening", f, "sigil is serving on port %u",
+                 app->bound_port);
+
+    int sig = 0;
+    if (app->n_workers == n)
+        sigwait(&set, &sig);
+    srv_log_info(&app->log, "shutdown", "signal %d: finishing in-flight requests", sig);
+    atomic_store(&app->stopping, true);
+    /* Workers are stopped through their own queues: loop state is touched only by its thread. */
+    for (unsigned i = 0; i < app->n_workers; i++) {
+        h2o_multithread_message_t *msg = calloc(1, sizeof(*msg));
+        if (msg != NULL)
+            h2o_multithread_send_message(&app->workers[i].control, msg);
+    }
+    for (unsigned i = 0; i < app->n_workers; i++)
+        pthread_join(app->workers[i].thread, NULL);
+    free(app->workers);
+    app->workers = NULL;
+    srv_log_info(&app->log, "stopped", "all requests finished");
+    return app->n_workers == n ? 0 : 1;
+}

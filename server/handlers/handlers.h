@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* handlers.h: the request handlers named in the route table (http/router.c). Each answers its
+ * request exactly once, directly or from a job's done() callback. */
+#ifndef SRV_HANDLERS_H
+#define SRV_HANDLERS_H
+
+#include "http/router.h"
+
+/* health.c */
+void srv_handle_lbheartbeat(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_heartbeat(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_version(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_metrics(struct srv_reqctx *rc, h2o_req_t *req);
+
+/* download.c: GET|HEAD /{debug_filename}/{debug_id}/{filename} and /try/... */
+void srv_handle_download(struct srv_reqctx *rc, h2o_req_t *req);
+
+/* objects.c: objects of the local-folder backend, served with their stored headers */
+void srv_handle_object(struct srv_reqctx *rc, h2o_req_t *req);
+
+#endif

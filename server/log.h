@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* log.h: structured logging, one JSON object per line on stderr. The level is checked before
+ * anything is formatted. Thread-safe: each line is written with a single fwrite. */
+#ifndef SRV_LOG_H
+#define SRV_LOG_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+enum srv_log_level { SRV_LOG_DEBUG, SRV_LOG_INFO, SRV_LOG_WARN, SRV_LOG_ERROR };
+
+struct srv_log {
+    enum srv_log_level level;
+};
+
+/* "debug", "info", "warn", "error"; anything else means info. */
+void srv_log_init(struct srv_log *log, const char *level);
+bool srv_log_enabled(const struct srv_log *log, enum srv_log_level level);
+
+/* Writes {"ts", "level", "event", "msg", ...fields}. fields (may be NULL) is stolen. */
+void srv_log_json(const struct srv_log *log, enum srv_log_level level, const char *event,
+                  json_t *fields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#define srv_log_info(log, event, ...)  srv_log_json(log, SRV_LOG_INFO, event, NULL, __VA_ARGS__)
+#define srv_log_warn(log, event, ...)  srv_log_json(log, SRV_LOG_WARN, event, NULL, __VA_ARGS__)
+#define srv_log_error(log, event, ...) srv_log_json(log, SRV_LOG_ERROR, event, NULL, __VA_ARGS__)
+
+#endif
