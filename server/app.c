@@ -348,6 +348,20 @@ static void *worker_main(void *arg)
         h2o_evloop_run(loop, 10);
     if (w->jobs_outstanding != 0)
         return NULL; /* a job will still post to this loop's queue: keep the loop alive */
+    /* h2o 2.2.5 leaves its own entries in some timeouts (one_sec_timeout) and asserts in
+     * h2o_context_dispose that they are empty; every connection is gone, so drop them. */
+    h2o_timeout_t *timeouts[] = {&w->ctx.zero_timeout,
+                                 &w->ctx.one_sec_timeout,
+                                 &w->ctx.hundred_ms_timeout,
+                                 &w->ctx.handshake_timeout,
+                                 &w->ctx.http1.req_timeout,
+                                 &w->ctx.http2.idle_timeout,
+                                 &w->ctx.http2.graceful_shutdown_timeout,
+                                 &w->ctx.proxy.io_timeout};
+    for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
+        while (!h2o_linklist_is_empty(&timeouts[i]->_entries))
+            h2o_timeout_unlink(
+                H2O_STRUCT_FROM_MEMBER(h2o_timeout_entry_t, _link, timeouts[i]->_entries.next));
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->completions);
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
     h2o_context_dispose(&w->ctx);

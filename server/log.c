@@ -51,7 +51,7 @@ void srv_log_json(const struct srv_log *log, enum srv_log_level level, const cha
         va_end(ap);
         json_object_set_new(obj, "msg", json_string(msg));
     }
-    char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(obj);
     if (line == NULL)
         return;

@@ -138,7 +138,7 @@ static void read_done(struct srv_job *job)
     }
     if (first) {
         req->res.status = 200;
-        req->res.reason = "OK";
+        req->res.reason = srv_reason_phrase(200);
         req->res.content_length = s->size;
         add_stored_headers(req, &s->info);
         h2o_start_response(req, &s->gen);

@@ -24,18 +24,69 @@ bool srv_req_is(const h2o_req_t *req, const char *method)
     return h2o_memis(req->method.base, req->method.len, method, strlen(method));
 }
 
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    }
+    return "";
+}
+
+const char *srv_reason_phrase(int status)
+{
+    return reason_phrase(status);
+}
+
+/* HEAD responses have no body to generate, but h2o wants a generator to finish them. */
+static h2o_generator_t no_body_generator = {NULL, NULL};
+
 void srv_respond_body(h2o_req_t *req, int status, const char *content_type, const void *body,
                       size_t len)
 {
     req->res.status = status;
-    req->res.reason = "";
+    req->res.reason = reason_phrase(status);
+    req->res.content_length = len;
     if (content_type != NULL)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
                        strlen(content_type));
     if (srv_req_is(req, "HEAD")) {
         /* Same headers as GET would give, no body. */
-        req->res.content_length = len;
-        h2o_start_response(req, NULL);
+        h2o_start_response(req, &no_body_generator);
         h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
         return;
     }

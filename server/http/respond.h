@@ -34,6 +34,8 @@ void srv_respond_redirect(h2o_req_t *req, int status, const char *location, size
  * details go to the log, never to the client). */
 void srv_respond_sym_err(h2o_req_t *req, sym_err e, const struct sym_diag *d);
 int srv_status_for_err(sym_err e);
+/* "OK", "Not Found", ... ("" for unusual codes). */
+const char *srv_reason_phrase(int status);
 
 /* Method helpers. */
 bool srv_req_is(const h2o_req_t *req, const char *method);
