@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* store_suite.c: the backend-independent storage tests (see store_suite.h) and their helpers.
+ * Assertions run on the main thread only: worker threads record failures in their results. */
+#include "store_suite.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "t.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Helpers                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+int mem_sink(void *ctx, const void *data, size_t len)
+{
+    struct mem_sink *m = ctx;
+    m->calls++;
+    if (len > m->cap - m->len)
+        return 1;
+    char *p = realloc(m->data, m->len + len + 1);
+    if (p == NULL)
+        return 1;
+    m->data = p;
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    m->data[m->len] = '\0';
+    return 0;
+}
+
+void mem_sink_free(struct mem_sink *m)
+{
+    free(m->data);
+    m->data = NULL;
+    m->len = 0;
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+void md5_hex_of(const void *data, size_t len, char out[33])
+{
+    unsigned char md[16];
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1)
+        T_FAIL("EVP_Digest failed");
+    hex(md, 16, out);
+}
+
+void gen_file(const char *path, uint64_t size, uint32_t seed, char md5_hex[33])
+{
+    enum { CHUNK = 1 << 20 };
+    uint32_t *buf = malloc(CHUNK);
+    FILE *f = fopen(path, "wb");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    T_ASSERT(buf != NULL && f != NULL && ctx != NULL);
+    T_ASSERT(EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1);
+    uint32_t x = seed | 1;
+    for (uint64_t done = 0; done < size;) {
+        for (size_t i = 0; i < CHUNK / 4; i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            buf[i] = x;
+        }
+        size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+        T_ASSERT(fwrite(buf, 1, n, f) == n);
+        T_ASSERT(EVP_DigestUpdate(ctx, buf, n) == 1);
+        done += n;
+    }
+    unsigned char md[16];
+    unsigned int n = 0;
+    T_ASSERT(EVP_DigestFinal_ex(ctx, md, &n) == 1);
+    hex(md, 16, md5_hex);
+    EVP_MD_CTX_free(ctx);
+    T_ASSERT(fclose(f) == 0);
+    free(buf);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void remove_tree(const char *path)
+{
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct fetch_headers {
+    char *ce;
+    size_t cap;
+};
+
+static size_t fetch_header(char *buf, size_t size, size_t n, void *ud)
+{
+    struct fetch_headers *h = ud;
+    size_t len = size * n;
+    if (len > 17 && strncasecmp(buf, "content-encoding:", 17) == 0) {
+        const char *v = buf + 17;
+        size_t vlen = len - 17;
+        while (vlen > 0 && (*v == ' ')) {
+            v++;
+            vlen--;
+        }
+        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        if (vlen < h->cap) {
+            memcpy(h->ce, v, vlen);
+            h->ce[vlen] = '\0';
+        }
+    }
+    return len;
+}
+
+static size_t fetch_body(char *buf, size_t size, size_t n, void *ud)
+{
+    return mem_sink(ud, buf, size * n) == 0 ? size * n : 0;
+}
+
+long http_fetch(const char *url, struct mem_sink *body, char *content_encoding, size_t ce_cap)
+{
+    struct fetch_headers h = {content_encoding, ce_cap};
+    content_encoding[0] = '\0';
+    CURL *c = curl_easy_init();
+    T_ASSERT(c != NULL);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    CURLcode r = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (r != CURLE_OK)
+        T_FAIL("fetching a storage URL failed: %s", curl_easy_strerror(r));
+    return status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Suite plumbing                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+static struct store open_store(void)
+{
+    struct store s = {0};
+    suite_backend.open(&s);
+    T_ASSERT(s.ops != NULL);
+    return s;
+}
+
+static void close_store(struct store *s)
+{
+    store_close(s);
+    if (suite_backend.cleanup)
+        suite_backend.cleanup();
+}
+
+static void put_str(struct store *s, const char *key, const char *text,
+                    const struct store_put_opts *opts)
+{
+    struct sym_diag d = {0};
+    sym_err rc = s->ops->put_mem(s->impl, key, text, strlen(text), opts, &d);
+    if (rc != SYM_OK)
+        T_FAIL("put %s: %s: %s", key, sym_errname(rc), d.msg);
+}
+
+/* Reads key fully (capped at 1 MiB) into m; returns the result code. */
+static sym_err get_all(struct store *s, const char *key, struct mem_sink *m,
+                       struct store_object_info *info)
+{
+    memset(m, 0, sizeof(*m));
+    m->cap = 1 << 20;
+    return s->ops->get(s->impl, key, mem_sink, m, info, NULL);
+}
+
+static void expect_text(struct store *s, const char *key, const char *want)
+{
+    struct mem_sink m;
+    struct store_object_info info;
+    T_ASSERT_OK(get_all(s, key, &m, &info));
+    T_ASSERT_EQ(m.len, strlen(want));
+    T_ASSERT_EQ(info.size, strlen(want));
+    T_ASSERT_MEM_EQ(m.data, want, m.len);
+    mem_sink_free(&m);
+}
+
+static const char *const MD5_A = "0123456789abcdef0123456789abcdef";
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tests                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+void suite_roundtrip(void)
+{
+    struct store s = open_store();
+    struct store_object_info info;
+    const char *key = "v1/xul.pdb/44E4EC8C2F41492B9369D6B9A059577C2/xul.sym";
+    put_str(&s, key, "MODULE windows x86 44E4 xul.pdb\n", NULL);
+    T_ASSERT_OK(s.ops->head(s.impl, key, &info, NULL));
+    T_ASSERT_EQ(info.size, 32);
+    expect_text(&s, key, "MODULE windows x86 44E4 xul.pdb\n");
+    T_ASSERT_OK(s.ops->del(s.impl, key, NULL));
+    T_ASSERT_ERR(s.ops->head(s.impl, key, &info, NULL), SYM_ENOTFOUND);
+    T_ASSERT_OK(s.ops->del(s.impl, key, NULL)); /* deleting twice is fine */
+    /* put_file takes the same path as put_mem. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/src.bin", t_tmpdir());
+    FILE *f = fopen(path, "wb");
+    T_ASSERT(f != NULL);
+    fputs("from a file", f);
+    T_ASSERT(fclose(f) == 0);
+    T_ASSERT_OK(s.ops->put_file(s.impl, "try/v1/a.pdb/ID/a.sym", path, NULL, NULL));
+    expect_text(&s, "try/v1/a.pdb/ID/a.sym", "from a file");
+    remove(path);
+    close_store(&s);
+}
+
+void suite_metadata(void)
+{
+    struct store s = open_store();
+    struct store_object_info info, got_info;
+    struct store_put_opts opts = {
+        .content_type = "text/plain",
+        .content_encoding = "gzip",
+        .cache_control = "no-transform",
+        .has_original_size = true,
+        .original_size = 1234567890123ULL,
+        .original_md5 = MD5_A,
+    };
+    put_str(&s, "v1/a.pdb/ID/a.sym", "\x1f\x8b compressed", &opts);
+    T_ASSERT_OK(s.ops->head(s.impl, "v1/a.pdb/ID/a.sym", &info, NULL));
+    T_ASSERT_STR_EQ(info.content_type, "text/plain");
+    T_ASSERT_STR_EQ(info.content_encoding, "gzip");
+    T_ASSERT_STR_EQ(info.cache_control, "no-transform");
+    T_ASSERT(info.has_original_size);
+    T_ASSERT_U64_EQ(info.original_size, 1234567890123ULL);
+    T_ASSERT_STR_EQ(info.original_md5, MD5_A);
+    T_ASSERT_EQ(info.size, 13);
+    T_ASSERT(info.etag[0] == '"');
+    int64_t now = (int64_t)time(NULL);
+    T_ASSERT(info.last_modified > now - 86400 && info.last_modified < now + 86400);
+
+    /* get() reports the same before the bytes. */
+    struct mem_sink m;
+    T_ASSERT_OK(get_all(&s, "v1/a.pdb/ID/a.sym", &m, &got_info));
+    T_ASSERT_STR_EQ(got_info.content_encoding, "gzip");
+    T_ASSERT_STR_EQ(got_info.original_md5, MD5_A);
+    T_ASSERT_U64_EQ(got_info.original_size, 1234567890123ULL);
+    T_ASSERT_STR_EQ(got_info.etag, info.etag);
+    mem_sink_free(&m);
+
+    /* No attributes: only the default content type comes back. */
+    put_str(&s, "v1/b.pdb/ID/b.pd_", "raw", NULL);
+    T_ASSERT_OK(s.ops->head(s.impl, "v1/b.pdb/ID/b.pd_", &info, NULL));
+    T_ASSERT_STR_EQ(info.content_type, STORE_DEFAULT_CONTENT_TYPE);
+    T_ASSERT_STR_EQ(info.content_encoding, "");
+    T_ASSERT_STR_EQ(info.cache_control, "");
+    T_ASSERT(!info.has_original_size);
+    T_ASSERT_STR_EQ(info.original_md5, "");
+
+    /* Only a cache control, as Tecken writes for non-.sym files; empty strings mean none. */
+    struct store_put_opts cc = {.cache_control = "no-transform", .content_encoding = ""};
+    put_str(&s, "v1/c.pdb/ID/c.dl_", "raw", &cc);
+    T_ASSERT_OK(s.ops->head(s.impl, "v1/c.pdb/ID/c.dl_", &info, NULL));
+    T_ASSERT_STR_EQ(info.cache_control, "no-transform");
+    T_ASSERT_STR_EQ(info.content_encoding, "");
+    close_store(&s);
+}
+
+void suite_not_found(void)
+{
+    struct store s = open_store();
+    struct store_object_info info;
+    memset(&info, 0x5a, sizeof(info));
+    struct mem_sink m = {.cap = 100};
+    T_ASSERT_ERR(s.ops->head(s.impl, "v1/none.pdb/ID/none.sym", &info, NULL), SYM_ENOTFOUND);
+    T_ASSERT_ERR(s.ops->get(s.impl, "v1/none.pdb/ID/none.sym", mem_sink, &m, &info, NULL),
+                 SYM_ENOTFOUND);
+    T_ASSERT_EQ(m.calls, 0);
+    T_ASSERT_EQ((unsigned char)info.content_type[0], 0x5a); /* untouched on failure */
+    T_ASSERT_OK(s.ops->del(s.impl, "v1/none.pdb/ID/none.sym", NULL));
+    /* A prefix of stored keys is not an object. */
+    put_str(&s, "v1/a.pdb/ID/a.sym", "x", NULL);
+    T_ASSERT_ERR(s.ops->head(s.impl, "v1/a.pdb/ID", &info, NULL), SYM_ENOTFOUND);
+    T_ASSERT_ERR(s.ops->head(s.impl, "v1/a.pdb/ID/a.sym/deeper", &info, NULL), SYM_ENOTFOUND);
+    close_store(&s);
+}
+
+void suite_empty_object(void)
+{
+    struct store s = open_store();
+    struct store_object_info info;
+    struct store_put_opts opts = {.content_type = "text/plain"};
+    memset(&info, 0x5a, sizeof(info));
+    T_ASSERT_OK(s.ops->put_mem(s.impl, "v1/e.pdb/ID/e.sym", NULL, 0, &opts, NULL));
+    struct mem_sink m = {.cap = 100};
+    T_ASSERT_OK(s.ops->get(s.impl, "v1/e.pdb/ID/e.sym", mem_sink, &m, &info, NULL));
+    T_ASSERT_EQ(m.calls, 0);
+    T_ASSERT_EQ(info.size, 0);
+    T_ASSERT_STR_EQ(info.content_type, "text/plain");
+    close_store(&s);
+}
+
+/* Overwrites: sequential semantics first, then readers racing a writer. */
+struct overwrite_ctx {
+    struct store *s;
+    pthread_rwlock_t turn; /* taken only when the backend does not overwrite atomically */
+    volatile int stop;
+    int reads, torn, errors;
+    char why[160];
+};
+
+#define OW_KEY    "v1/ow.pdb/ID/ow.sym"
+#define OW_A_SIZE (96 * 1024)
+#define OW_B_SIZE (160 * 1024)
+
+static void overwrite_put(struct overwrite_ctx *o, char which, const char *buf)
+{
+    struct store_put_opts a = {.content_encoding = "gzip",
+                               .has_original_size = true,
+                               .original_size = 1,
+                               .original_md5 = MD5_A};
+    struct store_put_opts b = {.content_type = "text/plain", .cache_control = "no-transform"};
+    if (!suite_backend.atomic_overwrite)
+        pthread_rwlock_wrlock(&o->turn);
+    sym_err rc = o->s->ops->put_mem(o->s->impl, OW_KEY, buf, which == 'a' ? OW_A_SIZE : OW_B_SIZE,
+                                    which == 'a' ? &a : &b, NULL);
+    if (!suite_backend.atomic_overwrite)
+        pthread_rwlock_unlock(&o->turn);
+    if (rc != SYM_OK)
+        __atomic_add_fetch(&o->errors, 1, __ATOMIC_RELAXED);
+}
+
+/* True when what was read is entirely object A with A's attributes, or entirely B with B's. */
+static bool overwrite_consistent(const struct mem_sink *m, const struct store_object_info *i)
+{
+    if (m->len == 0)
+        return false;
+    char c = m->data[0];
+    for (size_t k = 0; k < m->len; k++)
+        if (m->data[k] != c)
+            return false;
+    if (c == 'a')
+        return m->len == OW_A_SIZE && i->size == OW_A_SIZE &&
+               strcmp(i->content_encoding, "gzip") == 0 && i->has_original_size &&
+               strcmp(i->original_md5, MD5_A) == 0;
+    if (c == 'b')
+        return m->len == OW_B_SIZE && i->size == OW_B_SIZE &&
+               strcmp(i->content_type, "text/plain") == 0 && i->content_encoding[0] == '\0' &&
+               !i->has_original_size;
+    return false;
+}
+
+static void *overwrite_reader(void *arg)
+{
+    struct overwrite_ctx *o = arg;
+    struct mem_sink m = {0};
+    while (!o->stop) {
+        struct store_object_info info;
+        m.len = 0;
+        m.cap = 1 << 20;
+        if (!suite_backend.atomic_overwrite)
+            pthread_rwlock_rdlock(&o->turn);
+        sym_err rc = o->s->ops->get(o->s->impl, OW_KEY, mem_sink, &m, &info, NULL);
+        if (!suite_backend.atomic_overwrite)
+            pthread_rwlock_unlock(&o->turn);
+        __atomic_add_fetch(&o->reads, 1, __ATOMIC_RELAXED);
+        if (rc != SYM_OK)
+            __atomic_add_fetch(&o->errors, 1, __ATOMIC_RELAXED);
+        else if (!overwrite_consistent(&m, &info))
+            __atomic_add_fetch(&o->torn, 1, __ATOMIC_RELAXED);
+    }
+    mem_sink_free(&m);
+    return NULL;
+}
+
+void suite_overwrite(void)
+{
+    struct store s = open_store();
+    struct overwrite_ctx o = {.s = &s};
+    char *a = malloc(OW_A_SIZE), *b = malloc(OW_B_SIZE);
+    T_ASSERT(a != NULL && b != NULL);
+    memset(a, 'a', OW_A_SIZE);
+    memset(b, 'b', OW_B_SIZE);
+    T_ASSERT(pthread_rwlock_init(&o.turn, NULL) == 0);
+
+    /* Sequential: the second put replaces bytes and every attribute. */
+    struct store_object_info info;
+    struct mem_sink m;
+    overwrite_put(&o, 'a', a);
+    overwrite_put(&o, 'b', b);
+    T_ASSERT_EQ(o.errors, 0);
+    T_ASSERT_OK(get_all(&s, OW_KEY, &m, &info));
+    T_ASSERT(overwrite_consistent(&m, &info));
+    T_ASSERT_EQ(m.data[0], 'b');
+    mem_sink_free(&m);
+
+    pthread_t readers[2];
+    for (int i = 0; i < 2; i++)
+        T_ASSERT(pthread_create(&readers[i], NULL, overwrite_reader, &o) == 0);
+    for (int i = 0; i < 40; i++)
+        overwrite_put(&o, i % 2 ? 'a' : 'b', i % 2 ? a : b);
+    /* Let the readers see the last version at least once. */
+    int seen = __atomic_load_n(&o.reads, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&o.reads, __ATOMIC_RELAXED) < seen + 4)
+        sched_yield();
+    o.stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(readers[i], NULL);
+    printf("    %d reads raced 40 overwrites (%s)\n", o.reads,
+           suite_backend.atomic_overwrite ? "concurrently" : "taking turns");
+    T_ASSERT_EQ(o.errors, 0);
+    T_ASSERT_EQ(o.torn, 0);
+    T_ASSERT(o.reads > 0);
+    pthread_rwlock_destroy(&o.turn);
+    free(a);
+    free(b);
+    close_store(&s);
+}
+
+void suite_special_keys(void)
+{
+    static const char *const keys[] = {
+        "v1/a+b.pdb/ID/a+b.sym",
+        "v1/with space.pdb/ID/with space.sym",
+        "v1/caf\xc3\xa9.pdb/ID/\xe6\x97\xa5\xe6\x9c\xac.sym",
+        "v1/emoji\xf0\x9f\x98\x80.so/ID/x.sym",
+        "v1/%41%2F.pdb/ID/pct%.sym",
+        "v1/q?x=y&z#h.pdb/ID/semi;colon,comma=eq.sym",
+        "v1/~tilde(paren)'quote'!*.pdb/ID/a.sym",
+        "v1/.hidden/ID/..dots",
+    };
+    struct store s = open_store();
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        struct store_object_info info;
+        struct store_put_opts opts = {.content_encoding = "gzip"};
+        put_str(&s, keys[i], keys[i], &opts);
+        T_ASSERT_OK(s.ops->head(s.impl, keys[i], &info, NULL));
+        T_ASSERT_EQ(info.size, strlen(keys[i]));
+        expect_text(&s, keys[i], keys[i]);
+        if (suite_backend.has_urls) {
+            struct sym_buf url;
+            struct mem_sink m = {.cap = 4096};
+            char ce[32];
+            sym_buf_init(&url, 0);
+            T_ASSERT_OK(s.ops->url(s.impl, keys[i], &url));
+            T_ASSERT_EQ(http_fetch(url.data, &m, ce, sizeof(ce)), 200);
+            T_ASSERT_EQ(m.len, strlen(keys[i]));
+            T_ASSERT_MEM_EQ(m.data, keys[i], m.len);
+            T_ASSERT_STR_EQ(ce, "gzip");
+            mem_sink_free(&m);
+            sym_buf_cleanup(&url);
+        }
+        T_ASSERT_OK(s.ops->del(s.impl, keys[i], NULL));
+        T_ASSERT_ERR(s.ops->head(s.impl, keys[i], &info, NULL), SYM_ENOTFOUND);
+    }
+    close_store(&s);
+}
+
+/* Feeds an MD5 without keeping the bytes. */
+struct md5_sink {
+    EVP_MD_CTX *ctx;
+    uint64_t len;
+};
+
+static int md5_sink(void *ctx, const void *data, size_t len)
+{
+    struct md5_sink *m = ctx;
+    m->len += len;
+    return EVP_DigestUpdate(m->ctx, data, len) == 1 ? 0 : 1;
+}
+
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+void suite_large_streamed(void)
+{
+    const uint64_t size = 50ULL * 1024 * 1024;
+    char path[512], md5[33], got[33];
+    snprintf(path, sizeof(path), "%s/large.bin", t_tmpdir());
+    gen_file(path, size, 0x5161u, md5);
+
+    struct store s = open_store();
+    struct sym_diag d = {0};
+    long rss_before = max_rss_kib();
+    sym_err rc = s.ops->put_file(s.impl, "v1/big.pdb/ID/big.pdb", path, NULL, &d);
+    long rss_growth_kib = max_rss_kib() - rss_before;
+    remove(path);
+    if (rc != SYM_OK)
+        T_FAIL("put_file: %s: %s", sym_errname(rc), d.msg);
+    printf("    peak RSS grew by %ld KiB while storing a %" PRIu64 " MiB file\n", rss_growth_kib,
+           size >> 20);
+    /* Holding the file would cost 51200 KiB; streaming costs buffers. */
+    T_ASSERT(rss_growth_kib < 16 * 1024);
+
+    struct store_object_info info;
+    T_ASSERT_OK(s.ops->head(s.impl, "v1/big.pdb/ID/big.pdb", &info, NULL));
+    T_ASSERT_U64_EQ(info.size, size);
+    struct md5_sink m = {EVP_MD_CTX_new(), 0};
+    T_ASSERT(m.ctx != NULL && EVP_DigestInit_ex(m.ctx, EVP_md5(), NULL) == 1);
+    rc = s.ops->get(s.impl, "v1/big.pdb/ID/big.pdb", md5_sink, &m, &info, &d);
+    if (rc != SYM_OK)
+        T_FAIL("get: %s: %s", sym_errname(rc), d.msg);
+    unsigned char dig[16];
+    unsigned int n = 0;
+    T_ASSERT(EVP_DigestFinal_ex(m.ctx, dig, &n) == 1);
+    EVP_MD_CTX_free(m.ctx);
+    hex(dig, 16, got);
+    T_ASSERT_U64_EQ(m.len, size);
+    T_ASSERT_STR_EQ(got, md5);
+    T_ASSERT_OK(s.ops->del(s.impl, "v1/big.pdb/ID/big.pdb", NULL));
+    close_store(&s);
+}
+
+void suite_invalid_keys(void)
+{
+    static const char *const bad[] = {
+        "",
+        "/v1/a/b/c",
+        "v1/a/b/c/",
+        "v1//b/c",
+        "v1/../etc/passwd",
+        "..",
+        "v1/./b",
+        "v1/a\nb/c",
+        "v1/a\x7f/c",
+        "v1/\xff\xfe/c",       /* not UTF-8 */
+        "v1/\xc0\xaf/c",       /* overlong '/' */
+        "v1/\xed\xa0\x80/c",   /* surrogate */
+        "v1/.sigil-tmp.abc/c", /* reserved for temporary files */
+    };
+    struct store s = open_store();
+    char long_key[STORE_MAX_KEY_LEN + 2], long_comp[STORE_MAX_COMPONENT_LEN + 8];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    memcpy(long_comp, "v1/", 3);
+    memset(long_comp + 3, 'c', sizeof(long_comp) - 4);
+    long_comp[sizeof(long_comp) - 1] = '\0';
+    const char *all[sizeof(bad) / sizeof(bad[0]) + 3];
+    size_t n = 0;
+    for (; n < sizeof(bad) / sizeof(bad[0]); n++)
+        all[n] = bad[n];
+    all[n++] = long_key;
+    all[n++] = long_comp;
+    all[n++] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct store_object_info info;
+        struct mem_sink m = {.cap = 10};
+        struct sym_buf url;
+        struct sym_diag d = {0};
+        sym_buf_init(&url, 0);
+        T_ASSERT_ERR(s.ops->put_mem(s.impl, all[i], "x", 1, NULL, &d), SYM_EINVAL);
+        T_ASSERT(d.msg[0] != '\0');
+        T_ASSERT_ERR(s.ops->put_file(s.impl, all[i], "/dev/null", NULL, NULL), SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->head(s.impl, all[i], &info, NULL), SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->get(s.impl, all[i], mem_sink, &m, NULL, NULL), SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->del(s.impl, all[i], NULL), SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->url(s.impl, all[i], &url), SYM_EINVAL);
+        T_ASSERT_EQ(url.len, 0);
+        sym_buf_cleanup(&url);
+    }
+    /* The longest valid component still works. */
+    long_comp[3 + STORE_MAX_COMPONENT_LEN] = '\0';
+    put_str(&s, long_comp, "ok", NULL);
+    expect_text(&s, long_comp, "ok");
+    close_store(&s);
+}
+
+void suite_invalid_opts(void)
+{
+    struct store s = open_store();
+    char long_ct[200];
+    memset(long_ct, 'x', sizeof(long_ct) - 1);
+    long_ct[sizeof(long_ct) - 1] = '\0';
+    const struct store_put_opts bad[] = {
+        {.content_type = "text/plain\r\nX-Injected: 1"},
+        {.content_type = long_ct},
+        {.content_encoding = "gzip\n"},
+        {.cache_control = "caf\xc3\xa9"},
+        {.original_md5 = "0123456789ABCDEF0123456789ABCDEF"},
+        {.original_md5 = "0123"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct store_object_info info;
+        T_ASSERT_ERR(s.ops->put_mem(s.impl, "v1/o.pdb/ID/o.sym", "x", 1, &bad[i], NULL),
+                     SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->put_file(s.impl, "v1/o.pdb/ID/o.sym", "/dev/null", &bad[i], NULL),
+                     SYM_EINVAL);
+        T_ASSERT_ERR(s.ops->head(s.impl, "v1/o.pdb/ID/o.sym", &info, NULL), SYM_ENOTFOUND);
+    }
+    close_store(&s);
+}
+
+/* Several threads each put and read back their own objects through one shared store. */
+struct conc_ctx {
+    struct store *s;
+    int id;
+    int failures;
+    char why[400];
+};
+
+static void *conc_worker(void *arg)
+{
+    struct conc_ctx *c = arg;
+    char key[128], *buf = malloc(64 * 1024 + 64);
+    struct mem_sink m = {0};
+    if (buf == NULL) {
+        c->failures++;
+        return NULL;
+    }
+    for (int i = 0; i < 12 && c->failures == 0; i++) {
+        size_t len = (size_t)(1 + (c->id * 7919 + i * 104729) % (64 * 1024));
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (char)('A' + (c->id * 31 + i + (int)k) % 26);
+        snprintf(key, sizeof(key), "v1/t%d.pdb/ID%d/f.sym", c->id, i);
+        struct sym_diag d = {0};
+        struct store_put_opts opts = {.has_original_size = true, .original_size = len};
+        sym_err rc = c->s->ops->put_mem(c->s->impl, key, buf, len, &opts, &d);
+        struct store_object_info info;
+        m.len = 0;
+        m.cap = 1 << 20;
+        if (rc == SYM_OK)
+            rc = c->s->ops->get(c->s->impl, key, mem_sink, &m, &info, &d);
+        if (rc != SYM_OK) {
+            snprintf(c->why, sizeof(c->why), "%s: %s: %s", key, sym_errname(rc), d.msg);
+            c->failures++;
+        } else if (m.len != len || memcmp(m.data, buf, len) != 0 || info.original_size != len) {
+            snprintf(c->why, sizeof(c->why), "%s: read back different bytes", key);
+            c->failures++;
+        }
+    }
+    mem_sink_free(&m);
+    free(buf);
+    return NULL;
+}
+
+void suite_concurrent(void)
+{
+    enum { N = 6 };
+    struct store s = open_store();
+    pthread_t th[N];
+    struct conc_ctx ctx[N];
+    for (int i = 0; i < N; i++) {
+        ctx[i] = (struct conc_ctx){.s = &s, .id = i};
+        T_ASSERT(pthread_create(&th[i], NULL, conc_worker, &ctx[i]) == 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++)
+        if (ctx[i].failures)
+            T_FAIL("thread %d: %s", i, ctx[i].why);
+    close_store(&s);
+}
+
+void suite_url_fetch(void)
+{
+    struct store s = open_store();
+    struct sym_buf url;
+    sym_buf_init(&url, 0);
+    struct store_put_opts opts = {
+        .content_type = "text/plain", .content_encoding = "gzip", .cache_control = "no-transform"};
+    put_str(&s, "v1/u.pdb/ID/u.sym", "\x1f\x8b not really gzip", &opts);
+    sym_err rc = s.ops->url(s.impl, "v1/u.pdb/ID/u.sym", &url);
+    if (!suite_backend.has_urls) {
+        T_ASSERT_ERR(rc, SYM_ENOTFOUND);
+        T_ASSERT_EQ(url.len, 0);
+    } else {
+        T_ASSERT_OK(rc);
+        struct mem_sink m = {.cap = 4096};
+        char ce[32];
+        T_ASSERT_EQ(http_fetch(url.data, &m, ce, sizeof(ce)), 200);
+        T_ASSERT_STR_EQ(ce, "gzip"); /* as stored, not decoded on the way */
+        T_ASSERT_EQ(m.len, 19);
+        T_ASSERT_MEM_EQ(m.data, "\x1f\x8b not really gzip", 19);
+        mem_sink_free(&m);
+        /* Appends: a prefix already in the buffer is kept. */
+        sym_buf_reset(&url);
+        sym_buf_append_str(&url, "Location: ");
+        T_ASSERT_OK(s.ops->url(s.impl, "v1/u.pdb/ID/u.sym", &url));
+        T_ASSERT(strncmp(url.data, "Location: http", 14) == 0);
+    }
+    sym_buf_cleanup(&url);
+    close_store(&s);
+}
+
+void suite_ping(void)
+{
+    struct store s = open_store();
+    struct sym_diag d = {0};
+    sym_err rc = s.ops->ping(s.impl, &d);
+    if (rc != SYM_OK)
+        T_FAIL("ping: %s: %s", sym_errname(rc), d.msg);
+    close_store(&s);
+}
+
+void suite_ping_dead(void)
+{
+    struct store s = {0};
+    struct sym_diag d = {0};
+    struct timespec t0, t1;
+    suite_backend.open_dead(&s);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    T_ASSERT_ERR(s.ops->ping(s.impl, &d), SYM_EUNAVAIL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("    dead %s backend: \"%s\" after %.3f s\n", suite_backend.name, d.msg, secs);
+    T_ASSERT(d.msg[0] != '\0');
+    T_ASSERT(secs < 5.0);
+    struct store_object_info info;
+    T_ASSERT(s.ops->head(s.impl, "v1/a.pdb/ID/a.sym", &info, NULL) != SYM_OK);
+    close_store(&s);
+}
+
+void suite_put_file_missing(void)
+{
+    struct store s = open_store();
+    struct sym_diag d = {0};
+    struct store_object_info info;
+    T_ASSERT_ERR(s.ops->put_file(s.impl, "v1/m.pdb/ID/m.sym", "/nonexistent/sigil/file", NULL, &d),
+                 SYM_EIO);
+    T_ASSERT(strstr(d.msg, "source file") != NULL);
+    T_ASSERT_ERR(s.ops->head(s.impl, "v1/m.pdb/ID/m.sym", &info, NULL), SYM_ENOTFOUND);
+    close_store(&s);
+}
+
+void suite_sink_refusal(void)
+{
+    struct store s = open_store();
+    char *buf = malloc(300 * 1024);
+    T_ASSERT(buf != NULL);
+    memset(buf, 'z', 300 * 1024);
+    T_ASSERT_OK(s.ops->put_mem(s.impl, "v1/r.pdb/ID/r.sym", buf, 300 * 1024, NULL, NULL));
+    free(buf);
+    struct mem_sink m = {.cap = 1000}; /* refuses once it would exceed 1000 bytes */
+    T_ASSERT_ERR(s.ops->get(s.impl, "v1/r.pdb/ID/r.sym", mem_sink, &m, NULL, NULL), SYM_ELIMIT);
+    T_ASSERT(m.len <= 1000);
+    mem_sink_free(&m);
+    close_store(&s);
+}
