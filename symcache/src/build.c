@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* build.c: turns the records of a .sym file into a symcache image (format_int.h). Records
+ * arrive in file order; each FUNC block (lines, inlines) is encoded as soon as the next block
+ * opens, so memory holds the encoded tables plus one open block, never the text. bld_finish sorts
+ * the tables, applies the first-in-file-wins overlap policies and writes the sections in order
+ * through a sink. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build_int.h"
+
+/* ============================================================================================
+ * Setup
+ * ========================================================================================== */
+
+sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts)
+{
+    memset(b, 0, sizeof(*b));
+    b->opts = *opts;
+    uint64_t max = IMG_MAX_U32;
+    if (opts->max_image_bytes != 0 && opts->max_image_bytes < max)
+        max = opts->max_image_bytes;
+    return strtab_init(&b->strings, max);
+}
+
+void bld_cleanup(struct builder *b)
+{
+    strtab_cleanup(&b->strings);
+    idmap_cleanup(&b->file_ids);
+    idmap_cleanup(&b->origin_ids);
+    idmap_cleanup(&b->rule_ids);
+    struct vec *vs[] = {&b->files,          &b->origins,       &b->rules,        &b->funcs,
+                        &b->blocks,         &b->pubs,          &b->cfis,         &b->deltas_blob,
+                        &b->deltas,         &b->wins,          &b->cur_lines,    &b->cur_inl,
+                        &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep, &b->scratch_bytes,
+                        &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,  &b->scratch_count};
+    for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+        vec_free(vs[i]);
+}
+
+static sym_err reject(struct builder *b, const char *why)
+{
+    b->warn = why;
+    return SYM_EPARSE;
+}
+
+/* The table slot of dense index idx, growing the table with unnamed slots. */
+static struct img_str *name_slot(struct vec *table, uint32_t idx)
+{
+    while (table->len <= idx) {
+        struct img_str *s = vec_push(table, sizeof(*s));
+        if (s == NULL)
+            return NULL;
+        s->off = UINT32_MAX;
+        s->len = 0;
+    }
+    return &VEC_AT(table, struct img_str, idx);
+}
+
+/* Dense index of a FILE / INLINE_ORIGIN id, creating its (unnamed) slot. */
+static sym_err dense_index(struct idmap *m, struct vec *table, uint32_t id, uint32_t *idx)
+{
+    bool is_new;
+    sym_err rc = idmap_get(m, id, idx, &is_new);
+    if (rc != SYM_OK)
+        return rc;
+    if (is_new && name_slot(table, *idx) == NULL)
+        return SYM_ENOMEM;
+    return SYM_OK;
+}
+
+/* ============================================================================================
+ * Header records
+ * ========================================================================================== */
+
+sym_err bld_module_field(struct builder *b, enum img_module_field f, const char *s, size_t n)
+{
+    if (b->module[f].len != 0 || n == 0)
+        return SYM_OK;
+    return strtab_intern(&b->strings, s, n, &b->module[f]);
+}
+
+sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *arch, size_t arch_n,
+                   const char *id, size_t id_n, const char *file, size_t file_n)
+{
+    if (b->has_module)
+        return SYM_OK;
+    b->has_module = true;
+    sym_err rc = bld_module_field(b, IMG_M_OS, os, os_n);
+    if (rc == SYM_OK)
+        rc = bld_module_field(b, IMG_M_ARCH, arch, arch_n);
+    if (rc == SYM_OK)
+        rc = bld_module_field(b, IMG_M_DEBUG_ID, id, id_n);
+    if (rc == SYM_OK)
+        rc = bld_module_field(b, IMG_M_DEBUG_FILE, file, file_n);
+    return rc;
+}
+
+static sym_err named_record(struct builder *b, struct idmap *m, struct vec *table, uint32_t id,
+                            const char *name, size_t n)
+{
+    uint32_t idx;
+    sym_err rc = dense_index(m, table, id, &idx);
+    if (rc != SYM_OK)
+        return rc;
+    struct img_str *slot = &VEC_AT(table, struct img_str, idx);
+    if (slot->off != UINT32_MAX)
+        return SYM_OK; /* a later duplicate id: the first wins */
+    struct img_str s;
+    rc = strtab_intern(&b->strings, name, n, &s);
+    if (rc == SYM_OK)
+        *slot = s;
+    return rc;
+}
+
+sym_err bld_file(struct builder *b, uint32_t id, const char *name, size_t n)
+{
+    b->read.files++;
+    return named_record(b, &b->file_ids, &b->files, id, name, n);
+}
+
+sym_err bld_origin(struct builder *b, uint32_t id, const char *name, size_t n)
+{
+    b->read.inline_origins++;
+    return named_record(b, &b->origin_ids, &b->origins, id, name, n);
+}
+
+/* ============================================================================================
+ * FUNC blocks
+ * ========================================================================================== */
+
+/* Encodes the entries of one range list (sorted, disjoint, relative to the function start):
+ * the entry stream into scratch_bytes and the checkpoints into scratch_ck. Exactly one of ln
+ * (line records) and in (inline ranges) is non-NULL. */
+static sym_err encode_entries(struct builder *b, const struct bline *ln, const struct binl *in,
+                              size_t n, size_t n_ck)
+{
+    struct vec *ls = &b->scratch_bytes, *ck = &b->scratch_ck;
+    ls->len = 0;
+    ck->len = 0;
+    if (!vec_reserve(ls, 1, n * 5 * VARINT_MAX) || !vec_reserve(ck, 2 * sizeof(uint32_t), n_ck))
+        return SYM_ENOMEM;
+    uint8_t *out = ls->data;
+    uint32_t *cks = ck->data;
+    size_t pos = 0;
+    uint64_t prev_end = 0;
+    uint32_t prev_line = 0, prev_file = IMG_NONE;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t start = ln ? ln[i].start : in[i].start, end = ln ? ln[i].end : in[i].end;
+        if (n_ck != 0 && i != 0 && i % IMG_LIST_CK == 0) {
+            if (pos > UINT32_MAX)
+                return SYM_ELIMIT;
+            cks[2 * ck->len] = (uint32_t)start;
+            cks[2 * ck->len + 1] = (uint32_t)pos;
+            ck->len++;
+            prev_end = start;
+            prev_line = 0;
+            prev_file = IMG_NONE;
+        }
+        uint64_t gap = start - prev_end;
+        if (ln != NULL) {
+            bool file_changed = ln[i].file != prev_file;
+            pos += varint_put(out + pos, (end - start) << 2 | (gap ? 2u : 0u) | file_changed);
+            if (gap)
+                pos += varint_put(out + pos, gap);
+            pos += varint_put(out + pos, zigzag((int64_t)ln[i].line - (int64_t)prev_line));
+            if (file_changed)
+                pos += varint_put(out + pos, ln[i].file);
+            prev_line = ln[i].line;
+            prev_file = ln[i].file;
+        } else {
+            pos += varint_put(out + pos, (end - start) << 1 | (gap ? 1u : 0u));
+            if (gap)
+                pos += varint_put(out + pos, gap);
+            pos += varint_put(out + pos, in[i].origin);
+            pos += varint_put(out + pos, in[i].call_file);
+            pos += varint_put(out + pos, in[i].call_line);
+        }
+        prev_end = end;
+    }
+    ls->len = pos;
+    return SYM_OK;
+}
+
+/* Appends a whole range list to the block under construction: n, then (when n > 0) n_ck,
+ * the checkpoints, the stream length and the stream. */
+static sym_err append_list(struct builder *b, const struct bline *ln, const struct binl *in,
+                           size_t n)
+{
+    size_t n_ck = n > IMG_LIST_CK ? (n - 1) / IMG_LIST_CK : 0;
+    sym_err rc = SYM_OK;
+    if (n > 0)
+        rc = encode_entries(b, ln, in, n, n_ck);
+    if (rc != SYM_OK)
+        return rc;
+    size_t len = 3 * VARINT_MAX + (n ? 8 * n_ck + b->scratch_bytes.len : 0);
+    if (!vec_reserve(&b->blocks, 1, len))
+        return SYM_ENOMEM;
+    uint8_t *out = (uint8_t *)b->blocks.data + b->blocks.len, *start = out;
+    out += varint_put(out, n);
+    if (n > 0) {
+        out += varint_put(out, n_ck);
+        memcpy(out, b->scratch_ck.data, 8 * n_ck);
+        out += 8 * n_ck;
+        out += varint_put(out, b->scratch_bytes.len);
+        memcpy(out, b->scratch_bytes.data, b->scratch_bytes.len);
+        out += b->scratch_bytes.len;
+    }
+    b->blocks.len += (size_t)(out - start);
+    return SYM_OK;
+}
+
+/* Keeps the first (in file order) of overlapping entries; returns the kept ones sorted by start
+ * in *out (which may be `items` itself when nothing needed resolving). esz is the entry size;
+ * entries start with {uint64_t start, end}. */
+static sym_err resolve_entries(struct builder *b, const void *items, size_t n, size_t esz,
+                               struct vec *kept_out, const void **out, size_t *n_out)
+{
+    const uint8_t *it = items;
+    bool ordered = true;
+    for (size_t i = 1; i < n && ordered; i++) {
+        const uint64_t *prev = (const void *)(it + (i - 1) * esz),
+                       *cur = (const void *)(it + i * esz);
+        ordered = cur[0] >= prev[1];
+    }
+    if (ordered) {
+        *out = items;
+        *n_out = n;
+        return SYM_OK;
+    }
+    b->scratch_ivals.len = b->scratch_keep.len = kept_out->len = 0;
+    if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
+        !vec_reserve(&b->scratch_keep, 1, n) || !vec_reserve(kept_out, esz, n))
+        return SYM_ENOMEM;
+    struct ival *iv = b->scratch_ivals.data;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *e = (const void *)(it + i * esz);
+        iv[i] = (struct ival){e[0], e[1], (uint32_t)i, (uint32_t)i};
+    }
+    uint8_t *keep = b->scratch_keep.data;
+    sym_err rc = ivals_resolve(iv, n, false, keep);
+    if (rc != SYM_OK)
+        return rc;
+    uint8_t *dst = kept_out->data;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i])
+            memcpy(dst + esz * k++, it + (size_t)iv[i].id * esz, esz);
+    *out = dst;
+    *n_out = k;
+    return SYM_OK;
+}
+
+/* The inline section: n_depths, then one range list per depth 0 .. n_depths - 1. Depths stop
+ * at the first one without any range, since a lookup stops there too. Returns the number of
+ * INLINE records kept in *kept. */
+static sym_err append_inlines(struct builder *b, uint32_t *kept)
+{
+    const struct binl *in = b->cur_inl.data;
+    size_t n = b->cur_inl.len;
+    /* Counting sort by depth (stable, so file order is kept within a depth). */
+    b->scratch_count.len = 0;
+    if (!vec_reserve(&b->scratch_count, sizeof(uint32_t), n + 2) ||
+        !vec_reserve(&b->scratch_inl, sizeof(struct binl), n))
+        return SYM_ENOMEM;
+    uint32_t *count = b->scratch_count.data;
+    memset(count, 0, (n + 2) * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++)
+        if (in[i].depth < n)
+            count[in[i].depth + 1]++;
+    size_t n_depths = 0;
+    while (n_depths < n && count[n_depths + 1] != 0)
+        n_depths++;
+    for (size_t d = 1; d <= n_depths; d++)
+        count[d] += count[d - 1];
+    struct binl *by_depth = b->scratch_inl.data;
+    for (size_t i = 0; i < n; i++)
+        if (in[i].depth < n_depths)
+            by_depth[count[in[i].depth]++] = in[i];
+    /* count[d] is now the end of depth d's run. */
+    *kept = 0;
+    const uint32_t *depths = b->cur_inl_depths.data;
+    for (size_t i = 0; i < b->cur_inl_depths.len; i++)
+        *kept += depths[i] < n_depths;
+    if (!vec_reserve(&b->blocks, 1, VARINT_MAX))
+        return SYM_ENOMEM;
+    b->blocks.len += varint_put((uint8_t *)b->blocks.data + b->blocks.len, n_depths);
+    struct vec resolved = {NULL, 0, 0};
+    sym_err rc = SYM_OK;
+    for (size_t d = 0; d < n_depths && rc == SYM_OK; d++) {
+        size_t first = d ? count[d - 1] : 0;
+        const void *list;
+        size_t k;
+        rc = resolve_entries(b, by_depth + first, count[d] - first, sizeof(struct binl), &resolved,
+                             &list, &k);
+        if (rc == SYM_OK)
+            rc = append_list(b, NULL, list, k);
+    }
+    vec_free(&resolved);
+    return rc;
+}
+
+static void reset_func_block(struct builder *b)
+{
+    b->cur_lines.len = b->cur_inl.len = b->cur_inl_depths.len = 0;
+}
+
+static sym_err close_func(struct builder *b)
+{
+    if (!b->func_open)
+        return SYM_OK;
+    b->func_open = false;
+    if (!b->func_kept) {
+        reset_func_block(b);
+        return SYM_OK;
+    }
+    struct bfunc *f = &VEC_AT(&b->funcs, struct bfunc, b->funcs.len - 1);
+    size_t block_start = b->blocks.len;
+    uint64_t hdr = (uint64_t)b->func_param << 1 | (b->func_multiple ? 1u : 0u);
+    const void *lines;
+    size_t n_lines;
+    uint32_t n_inlines = 0;
+    sym_err rc = vec_reserve(&b->blocks, 1, VARINT_MAX) ? SYM_OK : SYM_ENOMEM;
+    if (rc == SYM_OK) {
+        b->blocks.len += varint_put((uint8_t *)b->blocks.data + b->blocks.len, hdr);
+        rc = resolve_entries(b, b->cur_lines.data, b->cur_lines.len, sizeof(struct bline),
+                             &b->scratch_lines, &lines, &n_lines);
+    }
+    if (rc == SYM_OK)
+        rc = append_list(b, lines, NULL, n_lines);
+    if (rc == SYM_OK)
+        rc = append_inlines(b, &n_inlines);
+    reset_func_block(b);
+    if (rc != SYM_OK)
+        return rc;
+    uint64_t len = b->blocks.len - block_start;
+    f->n_lines = (uint32_t)n_lines;
+    f->n_inlines = n_inlines;
+    if (len == 3 && memcmp((uint8_t *)b->blocks.data + block_start, "\0\0\0", 3) == 0) {
+        b->blocks.len = block_start; /* the shared empty block */
+        f->block_off = UINT64_MAX;
+        f->block_len = 0;
+        return SYM_OK;
+    }
+    if (len > UINT32_MAX || b->blocks.len > IMG_MAX_U32)
+        return SYM_ELIMIT;
+    f->block_off = block_start;
+    f->block_len = (uint32_t)len;
+    return SYM_OK;
+}
+
+sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param, bool multiple,
+                 const char *name, size_t n)
+{
+    sym_err rc = close_func(b);
+    if (rc != SYM_OK)
+        return rc;
+    b->read.funcs++;
+    b->func_open = true;
+    b->func_kept = false;
+    /* Size 0 is ignored silently, like Breakpad; its block is read and dropped. */
+    if (size == 0)
+        return SYM_OK;
+    if (addr + size < addr)
+        return reject(b, "FUNC range wraps around the address space");
+    if (size > UINT32_MAX || param > UINT32_MAX)
+        return reject(b, "FUNC size or parameter size over 32 bits");
+    struct bfunc *f = vec_push(&b->funcs, sizeof(*f));
+    if (f == NULL)
+        return SYM_ENOMEM;
+    struct img_str s;
+    rc = strtab_intern(&b->strings, name, n, &s);
+    if (rc != SYM_OK) {
+        b->funcs.len--;
+        return rc;
+    }
+    *f = (struct bfunc){.start = addr,
+                        .size = (uint32_t)size,
+                        .name_off = s.off,
+                        .name_len = s.len,
+                        .seq = b->seq++};
+    b->func_kept = true;
+    b->func_start = addr;
+    b->func_size = (uint32_t)size;
+    b->func_param = (uint32_t)param;
+    b->func_multiple = multiple;
+    return SYM_OK;
+}
+
+sym_err bld_line(struct builder *b, uint64_t addr, uint64_t size, uint32_t line, uint32_t file)
+{
+    if (!b->func_open)
+        return reject(b, "line record outside a FUNC");
+    b->read.lines++;
+    if (!b->func_kept || size == 0)
+        return SYM_OK;
+    uint64_t end = addr + size;
+    if (end < addr)
+        return reject(b, "line record range wraps around the address space");
+    uint64_t fs = b->func_start, fe = fs + b->func_size;
+    if (end <= fs || addr >= fe)
+        return SYM_OK; /* unreachable by any lookup */
+    uint32_t idx;
+    sym_err rc = dense_index(&b->file_ids, &b->files, file, &idx);
+    if (rc != SYM_OK)
+        return rc;
+    struct bline *l = vec_push(&b->cur_lines, sizeof(*l));
+    if (l == NULL)
+        return SYM_ENOMEM;
+    l->start = (addr < fs ? fs : addr) - fs;
+    l->end = (end > fe ? fe : end) - fs;
+    l->line = line;
+    l->file = idx;
+    return SYM_OK;
+}
+
+sym_err bld_inline(struct builder *b, uint32_t depth, uint32_t call_line, bool has_call_file,
+                   uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges)
+{
+    if (!b->func_open)
+        return reject(b, "INLINE record outside a FUNC");
+    b->read.inlines++;
+    if (!b->func_kept)
+        return SYM_OK;
+    for (size_t i = 0; i < n_ranges; i++)
+        if (ranges[2 * i] + ranges[2 * i + 1] < ranges[2 * i])
+            return reject(b, "INLINE range wraps around the address space");
+    uint32_t origin_idx, file_ref = 0;
+    sym_err rc = dense_index(&b->origin_ids, &b->origins, origin, &origin_idx);
+    if (rc != SYM_OK)
+        return rc;
+    if (has_call_file) {
+        uint32_t idx;
+        rc = dense_index(&b->file_ids, &b->files, call_file, &idx);
+        if (rc != SYM_OK)
+            return rc;
+        file_ref = idx + 1;
+    }
+    uint32_t *d = vec_push(&b->cur_inl_depths, sizeof(uint32_t));
+    if (d == NULL || !vec_reserve(&b->cur_inl, sizeof(struct binl), n_ranges))
+        return SYM_ENOMEM;
+    *d = depth;
+    uint64_t fs = b->func_start, fe = fs + b->func_size;
+    for (size_t i = 0; i < n_ranges; i++) {
+        uint64_t s = ranges[2 * i], e = s + ranges[2 * i + 1];
+        if (s < fs)
+            s = fs;
+        if (e > fe)
+            e = fe;
+        if (s >= e)
+            continue; /* empty, or outside the function: never reached by a lookup */
+        struct binl *in = vec_push(&b->cur_inl, sizeof(*in));
+        *in = (struct binl){s - fs, e - fs, depth, origin_idx, file_ref, call_line};
+    }
+    return SYM_OK;
+}
+
+/* ============================================================================================
+ * PUBLIC, STACK CFI, STACK WIN
+ * ========================================================================================== */
+
+sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multiple,
+                   const char *name, size_t n)
+{
+    sym_err rc = close_func(b); /* a PUBLIC ends the FUNC block, as in Breakpad */
+    if (rc != SYM_OK)
+        return rc;
+    b->read.publics++;
+    if (addr == 0)
+        return SYM_OK; /* e.g. `PUBLIC 0 0 _mh_execute_header`: dropped, as Breakpad does */
+    if (param > UINT32_MAX)
+        return reject(b, "PUBLIC parameter size over 32 bits");
+    struct img_str s;
+    rc = strtab_intern(&b->strings, name, n, &s);
+    if (rc != SYM_OK)
+        return rc;
+    struct bpub *p = vec_push(&b->pubs, sizeof(*p));
+    if (p == NULL)
+        return SYM_ENOMEM;
+    *p = (struct bpub){.addr = addr,
+                       .rec = {s.off, s.len, (uint32_t)param, multiple ? IMG_PUB_MULTIPLE : 0},
+                       .seq = b->seq++};
+    return SYM_OK;
+}
+
+static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_t *idx)
+{
+    struct img_str s;
+    sym_err rc = strtab_intern(&b->strings, rule, n, &s);
+    if (rc != SYM_OK)
+        return rc;
+    bool is_new;
+    rc = idmap_get(&b->rule_ids, s.off, idx, &is_new);
+    if (rc != SYM_OK)
+        return rc;
+    if (is_new) {
+        struct img_str *slot = name_slot(&b->rules, *idx);
+        if (slot == NULL)
+            return SYM_ENOMEM;
+        *slot = s;
+    }
+    return SYM_OK;
+}
+
+sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char *rule, size_t n)
+{
+    b->read.cfi_inits++;
+    if (b->opts.skip_unwind || size == 0)
+        return SYM_OK;
+    if (addr + size < addr)
+        return reject(b, "STACK CFI INIT range wraps around the address space");
+    if (size > UINT32_MAX)
+        return reject(b, "STACK CFI INIT size over 32 bits");
+    uint32_t idx;
+    sym_err rc = rule_index(b, rule, n, &idx);
+    if (rc != SYM_OK)
+        return rc;
+    struct bcfi *c = vec_push(&b->cfis, sizeof(*c));
+    if (c == NULL)
+        return SYM_ENOMEM;
+    *c = (struct bcfi){.start = addr, .size = (uint32_t)size, .rule = idx, .seq = b->seq++};
+    return SYM_OK;
+}
+
+sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t n)
+{
+    b->read.cfi_deltas++;
+    if (b->opts.skip_unwind)
+        return SYM_OK;
+    /* Like Breakpad, deltas form one module-wide table keyed by address: at finish each kept
+     * INIT takes the deltas inside its range, whichever INIT line they followed. */
+    struct bdelta *d = vec_push(&b->deltas, sizeof(*d));
+    if (d == NULL)
+        return SYM_ENOMEM;
+    d->addr = addr;
+    d->seq = b->seq++;
+    sym_err rc = rule_index(b, rule, n, &d->rule);
+    if (rc != SYM_OK)
+        b->deltas.len--;
+    return rc;
+}
+
+sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_program,
+                bool allocates_bp, const char *program, size_t n)
+{
+    if (type == 0)
+        b->read.win_fpo++;
+    else if (type == 4)
+        b->read.win_framedata++;
+    else if (type <= 3) {
+        b->n_win_other++; /* TRAP, TSS, STANDARD: never used for unwinding */
+        return SYM_OK;
+    } else
+        return reject(b, "unknown STACK WIN type");
+    if (b->opts.skip_unwind || f[1] == 0)
+        return SYM_OK;
+    if (f[0] + f[1] < f[0])
+        return reject(b, "STACK WIN range wraps around the address space");
+    for (int i = 1; i < 8; i++)
+        if (f[i] > UINT32_MAX)
+            return reject(b, "STACK WIN field over 32 bits");
+    struct img_str prog = {0, 0};
+    if (has_program) {
+        sym_err rc = strtab_intern(&b->strings, program, n, &prog);
+        if (rc != SYM_OK)
+            return rc;
+    }
+    struct bwin *w = vec_push(&b->wins, sizeof(*w));
+    if (w == NULL)
+        return SYM_ENOMEM;
+    uint32_t flags = type | (has_program ? IMG_WIN_HAS_PROGRAM : 0) |
+                     (!has_program && allocates_bp ? IMG_WIN_ALLOCS_BP : 0);
+    *w = (struct bwin){.rva = f[0],
+                       .rec = {(uint32_t)f[0], (uint32_t)(f[0] >> 32), (uint32_t)f[1],
+                               (uint32_t)f[2], (uint32_t)f[3], (uint32_t)f[4], (uint32_t)f[5],
+                               (uint32_t)f[6], (uint32_t)f[7], flags, prog.off, prog.len},
+                       .seq = b->seq++};
+    return SYM_OK;
+}
+
+/* ============================================================================================
+ * Finishing: resolve, lay out, write
+ * ========================================================================================== */
+
+struct layout {
+    struct img_header h;
+    uint64_t pos;
+};
+
+static void lay(struct layout *l, enum img_sect s, uint64_t size)
+{
+    l->pos = (l->pos + 7) & ~(uint64_t)7;
+    l->h.sect[s].off = l->pos;
+    l->h.sect[s].size = size;
+    l->pos += size;
+}
+
+struct writer {
+    struct sink *sink;
+    uint64_t pos;
+    sym_err rc;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+    if (w->rc != SYM_OK || n == 0)
+        return;
+    w->rc = w->sink->write(w->sink, p, n);
+    w->pos += n;
+}
+
+static void pad_to(struct writer *w, uint64_t off)
+{
+    static const uint8_t zeros[8];
+    if (off > w->pos)
+        put(w, zeros, (size_t)(off - w->pos));
+}
+
+/* Writes starts as u32 or u64, or every stride-th of them for an index. */
+static void put_starts(struct writer *w, const uint64_t *starts, size_t n, bool wide, size_t stride)
+{
+    uint8_t buf[4096];
+    size_t used = 0, esz = wide ? 8 : 4;
+    for (size_t i = 0; i < n; i += stride) {
+        if (used + esz > sizeof(buf)) {
+            put(w, buf, used);
+            used = 0;
+        }
+        if (wide) {
+            memcpy(buf + used, &starts[i], 8);
+        } else {
+            uint32_t v = (uint32_t)starts[i];
+            memcpy(buf + used, &v, 4);
+        }
+        used += esz;
+    }
+    put(w, buf, used);
+}
+
+static size_t index_len(size_t n)
+{
+    return (n + IMG_INDEX_STRIDE - 1) / IMG_INDEX_STRIDE;
+}
+
+struct resolved {
+    /* funcs */
+    uint32_t *funcs;
+    size_t n_funcs;
+    uint64_t *func_starts;
+    uint64_t blocks_size;
+    /* publics */
+    struct bpub **pubs;
+    size_t n_pubs;
+    uint64_t *pub_starts;
+    /* cfi */
+    uint32_t *cfis;
+    size_t n_cfis;
+    uint64_t *cfi_starts;
+    uint64_t deltas_size;
+    /* win: records of both types, then the segments per type */
+    struct img_win *wins;
+    size_t n_wins;
+    uint64_t *seg_starts[2]; /* [0] FRAME_DATA, [1] FPO */
+    uint32_t *seg_recs[2];
+    size_t n_segs[2];
+    size_t n_win_kept[2];
+};
+
+static void resolved_free(struct resolved *r)
+{
+    sym_free(r->funcs);
+    sym_free(r->func_starts);
+    sym_free(r->pubs);
+    sym_free(r->pub_starts);
+    sym_free(r->cfis);
+    sym_free(r->cfi_starts);
+    sym_free(r->wins);
+    for (int i = 0; i < 2; i++) {
+        sym_free(r->seg_starts[i]);
+        sym_free(r->seg_recs[i]);
+    }
+}
+
+/* Runs the disjoint first-wins resolution over n records and returns the indexes of the kept
+ * ones, and their starts, in address order. */
+static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, size_t esz,
+                                uint64_t (*start_of)(const void *),
+                                uint64_t (*end_of)(const void *), uint32_t (*seq_of)(const void *),
+                                uint32_t **ids_out, size_t *n_out, uint64_t **starts_out)
+{
+    b->scratch_ivals.len = b->scratch_keep.len = 0;
+    if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
+        !vec_reserve(&b->scratch_keep, 1, n))
+        return SYM_ENOMEM;
+    struct ival *iv = b->scratch_ivals.data;
+    uint8_t *keep = b->scratch_keep.data;
+    for (size_t i = 0; i < n; i++) {
+        const void *r = (const char *)recs + i * esz;
+        iv[i] = (struct ival){start_of(r), end_of(r), seq_of(r), (uint32_t)i};
+    }
+    sym_err rc = ivals_resolve(iv, n, false, keep);
+    if (rc != SYM_OK)
+        return rc;
+    uint32_t *kept = sym_calloc(n ? n : 1, sizeof(uint32_t));
+    uint64_t *starts = sym_calloc(n ? n : 1, sizeof(uint64_t));
+    if (kept == NULL || starts == NULL) {
+        sym_free(kept);
+        sym_free(starts);
+        return SYM_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        kept[k] = iv[i].id;
+        starts[k] = iv[i].start;
+        k++;
+    }
+    *ids_out = kept;
+    *n_out = k;
+    *starts_out = starts;
+    return SYM_OK;
+}
+
+static uint64_t func_start(const void *r)
+{
+    return ((const struct bfunc *)r)->start;
+}
+static uint64_t func_end(const void *r)
+{
+    return ((const struct bfunc *)r)->start + ((const struct bfunc *)r)->size;
+}
+static uint32_t func_seq(const void *r)
+{
+    return ((const struct bfunc *)r)->seq;
+}
+static uint64_t cfi_start(const void *r)
+{
+    return ((const struct bcfi *)r)->start;
+}
+static uint64_t cfi_end(const void *r)
+{
+    return ((const struct bcfi *)r)->start + ((const struct bcfi *)r)->size;
+}
+static uint32_t cfi_seq(const void *r)
+{
+    return ((const struct bcfi *)r)->seq;
+}
+
+static int cmp_pub_ptr(const void *a, const void *b)
+{
+    const struct bpub *x = *(const struct bpub *const *)a, *y = *(const struct bpub *const *)b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static sym_err resolve_publics(struct builder *b, struct resolved *r)
+{
+    size_t n = b->pubs.len;
+    r->pubs = sym_calloc(n ? n : 1, sizeof(struct bpub *));
+    r->pub_starts = sym_calloc(n ? n : 1, sizeof(uint64_t));
+    if (r->pubs == NULL || r->pub_starts == NULL)
+        return SYM_ENOMEM;
+    struct bpub *p = b->pubs.data;
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        r->pubs[i] = &p[i];
+        if (i > 0 && p[i].addr < p[i - 1].addr)
+            sorted = false;
+    }
+    if (!sorted)
+        qsort(r->pubs, n, sizeof(struct bpub *), cmp_pub_ptr);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && r->pubs[k - 1]->addr == r->pubs[i]->addr)
+            continue; /* same address: the first in the file wins */
+        r->pubs[k] = r->pubs[i];
+        r->pub_starts[k] = r->pubs[i]->addr;
+        k++;
+    }
+    r->n_pubs = k;
+    return SYM_OK;
+}
+
+static sym_err resolve_wins(struct builder *b, struct resolved *r)
+{
+    size_t n = b->wins.len;
+    const struct bwin *w = b->wins.data;
+    r->wins = sym_calloc(n ? n : 1, sizeof(struct img_win));
+    if (r->wins == NULL)
+        return SYM_ENOMEM;
+    static const uint32_t types[2] = {4, 0};
+    for (int t = 0; t < 2; t++) {
+        b->scratch_ivals.len = b->scratch_keep.len = 0;
+        if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
+            !vec_reserve(&b->scratch_keep, 1, n))
+            return SYM_ENOMEM;
+        struct ival *iv = b->scratch_ivals.data;
+        uint8_t *keep = b->scratch_keep.data;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((w[i].rec.flags & IMG_WIN_TYPE_MASK) == types[t])
+                iv[m++] =
+                    (struct ival){w[i].rva, w[i].rva + w[i].rec.code_size, w[i].seq, (uint32_t)i};
+        sym_err rc = ivals_resolve(iv, m, true, keep);
+        if (rc != SYM_OK)
+            return rc;
+        /* Renumber kept records into r->wins and point the intervals at their new index. */
+        for (size_t i = 0; i < m; i++) {
+            if (!keep[i])
+                continue;
+            r->wins[r->n_wins] = w[iv[i].id].rec;
+            iv[i].id = (uint32_t)r->n_wins++;
+            r->n_win_kept[t]++;
+        }
+        r->seg_starts[t] = sym_calloc(2 * m + 1, sizeof(uint64_t));
+        r->seg_recs[t] = sym_calloc(2 * m + 1, sizeof(uint32_t));
+        if (r->seg_starts[t] == NULL || r->seg_recs[t] == NULL)
+            return SYM_ENOMEM;
+        ivals_segments(iv, m, keep, r->seg_starts[t], r->seg_recs[t], &r->n_segs[t]);
+    }
+    return SYM_OK;
+}
+
+static int cmp_delta(const void *a, const void *b)
+{
+    const struct bdelta *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Gives each kept CFI INIT (disjoint, in address order) the deltas inside its range and
+ * encodes them into deltas_blob: n, then (address - previous address, rule index) with the
+ * INIT start as the first "previous". Of deltas at one address the later in the file wins
+ * (Breakpad's map overwrites); deltas outside every kept INIT are dropped. */
+static sym_err assign_deltas(struct builder *b, struct resolved *r)
+{
+    struct bdelta *d = b->deltas.data;
+    size_t n = b->deltas.len;
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = cmp_delta(&d[i - 1], &d[i]) <= 0;
+    if (!sorted)
+        qsort(d, n, sizeof(*d), cmp_delta);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && d[k - 1].addr == d[i].addr)
+            k--;
+        d[k++] = d[i];
+    }
+    n = k;
+    b->deltas_blob.len = 0;
+    if (!vec_append(&b->deltas_blob, "", 1)) /* offset 0: the shared empty list */
+        return SYM_ENOMEM;
+    struct bcfi *cfis = b->cfis.data;
+    size_t j = 0;
+    for (size_t i = 0; i < r->n_cfis; i++) {
+        struct bcfi *c = &cfis[r->cfis[i]];
+        uint64_t end = c->start + c->size;
+        while (j < n && d[j].addr < c->start)
+            j++;
+        size_t first = j;
+        while (j < n && d[j].addr < end)
+            j++;
+        c->n_deltas = (uint32_t)(j - first);
+        c->delta_off = 0;
+        if (j == first)
+            continue;
+        if (!vec_reserve(&b->deltas_blob, 1, (2 * (j - first) + 1) * VARINT_MAX))
+            return SYM_ENOMEM;
+        uint8_t *start = (uint8_t *)b->deltas_blob.data + b->deltas_blob.len, *out = start;
+        out += varint_put(out, j - first);
+        uint64_t prev = c->start;
+        for (size_t x = first; x < j; x++) {
+            out += varint_put(out, d[x].addr - prev);
+            out += varint_put(out, d[x].rule);
+            prev = d[x].addr;
+        }
+        if (b->deltas_blob.len + (size_t)(out - start) > IMG_MAX_U32)
+            return SYM_ELIMIT;
+        c->delta_off = (uint32_t)b->deltas_blob.len;
+        b->deltas_blob.len += (size_t)(out - start);
+    }
+    return SYM_OK;
+}
+
+static bool any_wide(const uint64_t *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] > UINT32_MAX)
+            return true;
+    return false;
+}
+
+sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, struct sink *out,
+                   struct sym_image_counts *kept_out)
+{
+    struct resolved r;
+    memset(&r, 0, sizeof(r));
+    sym_err rc = close_func(b);
+    if (rc != SYM_OK)
+        return rc;
+    strtab_drop_index(&b->strings);
+    idmap_cleanup(&b->rule_ids);
+
+    rc = resolve_disjoint(b, b->funcs.data, b->funcs.len, sizeof(struct bfunc), func_start,
+                          func_end, func_seq, &r.funcs, &r.n_funcs, &r.func_starts);
+    if (rc == SYM_OK)
+        rc = resolve_publics(b, &r);
+    if (rc == SYM_OK)
+        rc = resolve_disjoint(b, b->cfis.data, b->cfis.len, sizeof(struct bcfi), cfi_start, cfi_end,
+                              cfi_seq, &r.cfis, &r.n_cfis, &r.cfi_starts);
+    if (rc == SYM_OK)
+        rc = assign_deltas(b, &r);
+    if (rc == SYM_OK)
+        rc = resolve_wins(b, &r);
+    if (rc != SYM_OK)
+        goto out;
+
+    struct sym_image_counts kept;
+    memset(&kept, 0, sizeof(kept));
+    kept.files = b->files.len;
+    kept.inline_origins = b->origins.len;
+    kept.funcs = r.n_funcs;
+    kept.publics = r.n_pubs;
+    kept.cfi_inits = r.n_cfis;
+    kept.win_framedata = r.n_win_kept[0];
+    kept.win_fpo = r.n_win_kept[1];
+    const struct bfunc *funcs = b->funcs.data;
+    const struct bcfi *cfis = b->cfis.data;
+    r.blocks_size = 3; /* the shared empty block: hdr 0, no lines, no inlines */
+    for (size_t i = 0; i < r.n_funcs; i++) {
+        kept.lines += funcs[r.funcs[i]].n_lines;
+        kept.inlines += funcs[r.funcs[i]].n_inlines;
+        r.blocks_size += funcs[r.funcs[i]].block_len;
+    }
+    r.deltas_size = b->deltas_blob.len;
+    for (size_t i = 0; i < r.n_cfis; i++)
+        kept.cfi_deltas += cfis[r.cfis[i]].n_deltas;
+    if (r.blocks_size > IMG_MAX_U32 || r.deltas_size > IMG_MAX_U32) {
+        rc = SYM_ELIMIT;
+        goto out;
+    }
+    bool wide = any_wide(r.func_starts, r.n_funcs) || any_wide(r.pub_starts, r.n_pubs) ||
+                any_wide(r.cfi_starts, r.n_cfis) || any_wide(r.seg_starts[0], r.n_segs[0]) ||
+                any_wide(r.seg_starts[1], r.n_segs[1]);
+    size_t asz = wide ? 8 : 4;
+
+    struct layout l;
+    memset(&l, 0, sizeof(l));
+    struct img_header *h = &l.h;
+    memcpy(h->magic, IMG_MAGIC, 8);
+    h->version = SYM_IMAGE_VERSION;
+    h->endian = IMG_ENDIAN;
+    h->header_size = sizeof(*h);
+    h->flags = (wide ? IMG_F_WIDE : 0) | (b->has_module ? IMG_F_HAS_MODULE : 0);
+    h->index_stride = IMG_INDEX_STRIDE;
+    h->n_sections = IMG_S_COUNT;
+    h->source_bytes = source_bytes;
+    h->parse_warnings = warnings;
+    uint64_t counts[IMG_C_COUNT] = {
+        kept.files,   kept.inline_origins, kept.funcs,      kept.lines,   kept.inlines,
+        kept.publics, kept.cfi_inits,      kept.cfi_deltas, kept.win_fpo, kept.win_framedata};
+    memcpy(h->counts, counts, sizeof(counts));
+    memcpy(h->module, b->module, sizeof(h->module));
+    l.pos = sizeof(*h);
+    lay(&l, IMG_S_STRINGS, b->strings.bytes.len);
+    lay(&l, IMG_S_FILES, b->files.len * sizeof(struct img_str));
+    lay(&l, IMG_S_ORIGINS, b->origins.len * sizeof(struct img_str));
+    lay(&l, IMG_S_RULES, b->rules.len * sizeof(struct img_str));
+    lay(&l, IMG_S_FUNC_STARTS, r.n_funcs * asz);
+    lay(&l, IMG_S_FUNC_INDEX, index_len(r.n_funcs) * asz);
+    lay(&l, IMG_S_FUNC_RECS, r.n_funcs * sizeof(struct img_func));
+    lay(&l, IMG_S_FUNC_BLOCKS, r.blocks_size);
+    lay(&l, IMG_S_PUB_STARTS, r.n_pubs * asz);
+    lay(&l, IMG_S_PUB_INDEX, index_len(r.n_pubs) * asz);
+    lay(&l, IMG_S_PUB_RECS, r.n_pubs * sizeof(struct img_pub));
+    lay(&l, IMG_S_CFI_STARTS, r.n_cfis * asz);
+    lay(&l, IMG_S_CFI_INDEX, index_len(r.n_cfis) * asz);
+    lay(&l, IMG_S_CFI_RECS, r.n_cfis * sizeof(struct img_cfi));
+    lay(&l, IMG_S_CFI_DELTAS, r.deltas_size);
+    lay(&l, IMG_S_WIN_RECS, r.n_wins * sizeof(struct img_win));
+    lay(&l, IMG_S_WIN4_STARTS, r.n_segs[0] * asz);
+    lay(&l, IMG_S_WIN4_INDEX, index_len(r.n_segs[0]) * asz);
+    lay(&l, IMG_S_WIN4_SEGS, r.n_segs[0] * sizeof(uint32_t));
+    lay(&l, IMG_S_WIN0_STARTS, r.n_segs[1] * asz);
+    lay(&l, IMG_S_WIN0_INDEX, index_len(r.n_segs[1]) * asz);
+    lay(&l, IMG_S_WIN0_SEGS, r.n_segs[1] * sizeof(uint32_t));
+    l.pos = (l.pos + 7) & ~(uint64_t)7;
+    h->total_size = l.pos;
+    if (b->opts.max_image_bytes != 0 && h->total_size > b->opts.max_image_bytes) {
+        rc = SYM_ELIMIT;
+        goto out;
+    }
+    if (out->begin != NULL) {
+        rc = out->begin(out, h->total_size);
+        if (rc != SYM_OK)
+            goto out;
+    }
+
+    struct writer w = {out, 0, SYM_OK};
+    put(&w, h, sizeof(*h));
+    pad_to(&w, h->sect[IMG_S_STRINGS].off);
+    put(&w, b->strings.bytes.data, b->strings.bytes.len);
+    /* Unnamed slots (ids used but never declared) become empty strings. */
+    struct vec *tables[3] = {&b->files, &b->origins, &b->rules};
+    static const enum img_sect tsect[3] = {IMG_S_FILES, IMG_S_ORIGINS, IMG_S_RULES};
+    for (int t = 0; t < 3; t++) {
+        struct img_str *s = tables[t]->data;
+        for (size_t i = 0; i < tables[t]->len; i++)
+            if (s[i].off == UINT32_MAX)
+                s[i].off = s[i].len = 0;
+        pad_to(&w, h->sect[tsect[t]].off);
+        put(&w, s, tables[t]->len * sizeof(struct img_str));
+    }
+
+    pad_to(&w, h->sect[IMG_S_FUNC_STARTS].off);
+    put_starts(&w, r.func_starts, r.n_funcs, wide, 1);
+    pad_to(&w, h->sect[IMG_S_FUNC_INDEX].off);
+    put_starts(&w, r.func_starts, r.n_funcs, wide, IMG_INDEX_STRIDE);
+    pad_to(&w, h->sect[IMG_S_FUNC_RECS].off);
+    uint64_t block_pos = 3;
+    for (size_t i = 0; i < r.n_funcs; i++) {
+        const struct bfunc *f = &funcs[r.funcs[i]];
+        struct img_func rec = {f->size, f->name_off, f->name_len, 0};
+        if (f->block_off != UINT64_MAX) {
+            rec.block = (uint32_t)block_pos;
+            block_pos += f->block_len;
+        }
+        put(&w, &rec, sizeof(rec));
+    }
+    pad_to(&w, h->sect[IMG_S_FUNC_BLOCKS].off);
+    static const uint8_t empty_block[3] = {0, 0, 0};
+    put(&w, empty_block, sizeof(empty_block));
+    for (size_t i = 0; i < r.n_funcs; i++) {
+        const struct bfunc *f = &funcs[r.funcs[i]];
+        if (f->block_off != UINT64_MAX)
+            put(&w, (const uint8_t *)b->blocks.data + f->block_off, f->block_len);
+    }
+
+    pad_to(&w, h->sect[IMG_S_PUB_STARTS].off);
+    put_starts(&w, r.pub_starts, r.n_pubs, wide, 1);
+    pad_to(&w, h->sect[IMG_S_PUB_INDEX].off);
+    put_starts(&w, r.pub_starts, r.n_pubs, wide, IMG_INDEX_STRIDE);
+    pad_to(&w, h->sect[IMG_S_PUB_RECS].off);
+    for (size_t i = 0; i < r.n_pubs; i++)
+        put(&w, &r.pubs[i]->rec, sizeof(struct img_pub));
+
+    pad_to(&w, h->sect[IMG_S_CFI_STARTS].off);
+    put_starts(&w, r.cfi_starts, r.n_cfis, wide, 1);
+    pad_to(&w, h->sect[IMG_S_CFI_INDEX].off);
+    put_starts(&w, r.cfi_starts, r.n_cfis, wide, IMG_INDEX_STRIDE);
+    pad_to(&w, h->sect[IMG_S_CFI_RECS].off);
+    for (size_t i = 0; i < r.n_cfis; i++) {
+        const struct bcfi *c = &cfis[r.cfis[i]];
+        struct img_cfi rec = {c->size, c->rule, c->delta_off};
+        put(&w, &rec, sizeof(rec));
+    }
+    pad_to(&w, h->sect[IMG_S_CFI_DELTAS].off);
+    put(&w, b->deltas_blob.data, b->deltas_blob.len);
+
+    pad_to(&w, h->sect[IMG_S_WIN_RECS].off);
+    put(&w, r.wins, r.n_wins * sizeof(struct img_win));
+    static const enum img_sect seg_sect[2][3] = {
+        {IMG_S_WIN4_STARTS, IMG_S_WIN4_INDEX, IMG_S_WIN4_SEGS},
+        {IMG_S_WIN0_STARTS, IMG_S_WIN0_INDEX, IMG_S_WIN0_SEGS}};
+    for (int t = 0; t < 2; t++) {
+        pad_to(&w, h->sect[seg_sect[t][0]].off);
+        put_starts(&w, r.seg_starts[t], r.n_segs[t], wide, 1);
+        pad_to(&w, h->sect[seg_sect[t][1]].off);
+        put_starts(&w, r.seg_starts[t], r.n_segs[t], wide, IMG_INDEX_STRIDE);
+        pad_to(&w, h->sect[seg_sect[t][2]].off);
+        put(&w, r.seg_recs[t], r.n_segs[t] * sizeof(uint32_t));
+    }
+    pad_to(&w, h->total_size);
+    rc = w.rc;
+    if (rc == SYM_OK && w.pos != h->total_size)
+        rc = SYM_EINTERNAL;
+    if (rc == SYM_OK && kept_out != NULL)
+        *kept_out = kept;
+out:
+    resolved_free(&r);
+    return rc;
+}

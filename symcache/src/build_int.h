@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* build_int.h: the image builder behind the .sym parser. symfile.c tokenizes lines and calls
+ * one bld_* function per record; the builder interns strings, encodes each FUNC block and CFI
+ * INIT block as soon as it closes, and at the end sorts, resolves overlaps and writes the image
+ * (format_int.h). Internal to libsym. */
+#ifndef SYM_BUILD_INT_H
+#define SYM_BUILD_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format_int.h"
+#include "sym/err.h"
+#include "sym/symfile.h"
+#include "util_int.h"
+
+/* ---- String interner: one copy of each distinct string ------------------------------------ */
+
+struct strtab {
+    struct vec bytes; /* u8: strings, each followed by NUL */
+    uint64_t *slots;  /* open addressing: hash high 32 bits << 32 | (offset + 1); 0 = empty */
+    size_t n_slots, n_used;
+    uint64_t max_bytes;
+    uint64_t nul_replaced; /* strings stored with NUL bytes replaced */
+};
+
+sym_err strtab_init(struct strtab *t, uint64_t max_bytes);
+void strtab_cleanup(struct strtab *t);
+/* Frees the hash slots only (the bytes stay), once no more strings will be added. */
+void strtab_drop_index(struct strtab *t);
+/* Returns SYM_OK and *out, SYM_ENOMEM, or SYM_ELIMIT (string section over max_bytes). NUL bytes
+ * in s are stored as '_' (as Breakpad does) and counted in nul_replaced. */
+sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out);
+
+/* ---- Id map: arbitrary u32 ids -> dense indexes in order of first sight ------------------- */
+
+struct idmap {
+    uint32_t *direct; /* ids below n_direct: index + 1, 0 = unassigned */
+    size_t n_direct;
+    uint64_t *slots; /* larger ids: id << 32 | (index + 1) */
+    size_t n_slots, n_used;
+    uint32_t next; /* next dense index */
+    uint32_t last_id, last_index;
+    bool has_last;
+};
+
+void idmap_cleanup(struct idmap *m);
+/* *index receives the dense index of id (assigned now when new, *is_new set). SYM_ENOMEM or
+ * SYM_ELIMIT (over 2^32 - 2 ids). */
+sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new);
+
+/* ---- Overlap resolution (ranges.c) -------------------------------------------------------- */
+
+struct ival {
+    uint64_t start, end; /* [start, end), end > start */
+    uint32_t seq;        /* file order; unique */
+    uint32_t id;         /* caller's record index */
+};
+
+/* Sorts items by start (then, for laminar, by end descending) and file order, and sets keep[k]
+ * for the k-th sorted item. Disjoint mode keeps a record unless it overlaps a record kept
+ * earlier in file order; laminar mode (Breakpad's contained range map) also allows nesting but
+ * drops partial overlaps and repeated ranges. Returns SYM_OK or SYM_ENOMEM. */
+sym_err ivals_resolve(struct ival *items, size_t n, bool laminar, uint8_t *keep);
+
+/* Flattens kept laminar items (sorted as ivals_resolve left them) into elementary segments:
+ * starts[i] begins a segment covered innermost by record recs[i] (IMG_NONE = gap) until
+ * starts[i + 1]. The arrays must hold 2 * n entries; *n_out receives the count. */
+void ivals_segments(const struct ival *items, size_t n, const uint8_t *keep, uint64_t *starts,
+                    uint32_t *recs, size_t *n_out);
+
+/* ---- Builder ------------------------------------------------------------------------------ */
+
+struct bfunc {
+    uint64_t start;
+    uint32_t size, name_off, name_len, seq;
+    uint64_t block_off; /* into blocks; UINT64_MAX = the shared empty block */
+    uint32_t block_len, n_lines, n_inlines;
+};
+
+struct bline {
+    uint64_t start, end; /* relative to the function start, clipped to it */
+    uint32_t line, file; /* file: dense index */
+};
+
+/* One address range of an INLINE record. */
+struct binl {
+    uint64_t start, end; /* relative to the function start, clipped to it */
+    uint32_t depth, origin, call_file, call_line; /* call_file: 0 none, else index + 1 */
+};
+
+struct bpub {
+    uint64_t addr;
+    struct img_pub rec;
+    uint32_t seq;
+};
+
+struct bcfi {
+    uint64_t start;
+    uint32_t size, rule, seq, n_deltas;
+    uint32_t delta_off; /* into deltas_blob; 0 is the shared empty list */
+};
+
+struct bdelta {
+    uint64_t addr;
+    uint32_t rule, seq;
+};
+
+struct bwin {
+    uint64_t rva;
+    struct img_win rec;
+    uint32_t seq;
+};
+
+struct builder {
+    struct sym_parse_opts opts;
+    struct strtab strings;
+    struct idmap file_ids, origin_ids, rule_ids; /* rule_ids keyed by string offset */
+    struct vec files, origins, rules;            /* struct img_str; off UINT32_MAX = unnamed */
+    struct vec funcs;                            /* struct bfunc */
+    struct vec blocks;                           /* u8 */
+    struct vec pubs;                             /* struct bpub */
+    struct vec cfis;                             /* struct bcfi */
+    struct vec deltas;                           /* struct bdelta, module-wide */
+    struct vec deltas_blob;                      /* u8: encoded per kept INIT at finish */
+    struct vec wins;                             /* struct bwin */
+    uint32_t seq;
+
+    /* the open FUNC block */
+    bool func_open;
+    bool func_kept; /* false for a dropped FUNC: its records are read and discarded */
+    uint64_t func_start;
+    uint32_t func_size, func_param;
+    bool func_multiple;
+    struct vec cur_lines;      /* struct bline */
+    struct vec cur_inl;        /* struct binl, one per INLINE range, in file order */
+    struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
+
+    /* scratch reused by the block encoders */
+    struct vec scratch_ivals; /* struct ival */
+    struct vec scratch_keep;  /* u8 */
+    struct vec scratch_bytes; /* u8: a line stream */
+    struct vec scratch_ck;    /* u32 pairs: line checkpoints */
+    struct vec scratch_lines; /* struct bline */
+    struct vec scratch_inl;   /* struct binl */
+    struct vec scratch_count; /* u32 */
+
+    struct img_str module[IMG_M_COUNT];
+    bool has_module, seen_code_id;
+    struct sym_image_counts read;
+    uint64_t n_win_other;
+    const char *warn; /* reason of the last SYM_EPARSE from a bld_* call */
+};
+
+sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts);
+void bld_cleanup(struct builder *b);
+
+/* Each returns SYM_OK; SYM_EPARSE when the record is rejected (b->warn says why; the caller
+ * counts a warning); or a fatal SYM_ENOMEM / SYM_ELIMIT. Strings are copied. */
+sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *arch, size_t arch_n,
+                   const char *id, size_t id_n, const char *file, size_t file_n);
+sym_err bld_module_field(struct builder *b, enum img_module_field f, const char *s, size_t n);
+sym_err bld_file(struct builder *b, uint32_t id, const char *name, size_t n);
+sym_err bld_origin(struct builder *b, uint32_t id, const char *name, size_t n);
+sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param, bool multiple,
+                 const char *name, size_t n);
+sym_err bld_line(struct builder *b, uint64_t addr, uint64_t size, uint32_t line, uint32_t file);
+/* ranges: n_ranges (address, size) pairs. has_call_file false for the old form. */
+sym_err bld_inline(struct builder *b, uint32_t depth, uint32_t call_line, bool has_call_file,
+                   uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges);
+sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multiple,
+                   const char *name, size_t n);
+sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char *rule, size_t n);
+sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t n);
+/* f: the nine numeric fields after the type (rva .. max_stack), then has_program. */
+sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_program,
+                bool allocates_bp, const char *program, size_t n);
+
+/* Where the image goes. bld_finish computes the total size first and calls begin(total) once,
+ * then write() for consecutive pieces; each returns SYM_OK or the sink's error. */
+struct sink {
+    sym_err (*begin)(struct sink *s, uint64_t total);
+    sym_err (*write)(struct sink *s, const void *p, size_t n);
+};
+
+/* Closes the open blocks, resolves the tables and writes the image to out. kept (optional)
+ * receives the counts of the image. Returns SYM_OK, SYM_ENOMEM, SYM_ELIMIT (a section beyond
+ * the format's 32-bit offsets or max_image_bytes) or the sink's error. */
+sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, struct sink *out,
+                   struct sym_image_counts *kept);
+
+#endif

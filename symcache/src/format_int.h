@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* format_int.h: the on-disk layout of a symcache image, shared by the writer (build.c) and the
+ * reader (image.c). Native byte order (checked by the endian marker); every section starts at a
+ * multiple of 8 bytes from the image start.
+ *
+ * Layout: header, then the sections of enum img_sect. Address tables ("starts") are sorted
+ * arrays of u32, or of u64 when IMG_F_WIDE is set, each with a sampled index holding every
+ * index_stride-th start so that a lookup touches a few cache lines. Strings are referenced as
+ * (offset, length) into the string section, where each string is followed by a NUL.
+ *
+ * FUNC block (varints are unsigned LEB128; offsets are relative to the function start):
+ *   hdr = param_size << 1 | is_multiple
+ *   the line records: one range list
+ *   n_depths, then the INLINE ranges of each depth 0 .. n_depths - 1: one range list each
+ * Range list: n; when n > 0: n_ck, n_ck x {u32 start, u32 byte_offset} (fixed width),
+ *   stream_bytes, stream. Checkpoint k (1-based) starts entry k * IMG_LIST_CK, where the decoder
+ *   state resets to (prev_end = checkpoint start, prev_line = 0, prev_file = none); it starts
+ *   as (0, 0, none). Entries are sorted and disjoint.
+ * Line entry: head = size << 2 | has_gap << 1 | file_changed; [gap]; zigzag(line - prev_line);
+ *   [file_index]; start = prev_end + gap.
+ * Inline entry: head = size << 1 | has_gap; [gap]; origin_index; call_file (0 = not recorded,
+ *   else file_index + 1); call_line.
+ * CFI deltas: n, n x (address - previous address (the INIT start for the first), rule_index). */
+#ifndef SYM_FORMAT_INT_H
+#define SYM_FORMAT_INT_H
+
+#include <stdint.h>
+
+#define IMG_MAGIC        "SIGLSYMC"
+#define IMG_ENDIAN       0x01020304u
+#define IMG_INDEX_STRIDE 64u
+#define IMG_LIST_CK      32u         /* range-list entries per checkpoint group */
+#define IMG_NONE         0xffffffffu /* "no record" in segment tables */
+#define IMG_MAX_U32      0xffffffffull
+
+enum {
+    IMG_F_WIDE = 1u << 0,       /* address tables are u64 */
+    IMG_F_HAS_MODULE = 1u << 1, /* a MODULE record was read */
+};
+
+enum img_sect {
+    IMG_S_STRINGS,     /* bytes */
+    IMG_S_FILES,       /* struct img_str per file index */
+    IMG_S_ORIGINS,     /* struct img_str per inline-origin index */
+    IMG_S_RULES,       /* struct img_str per CFI rule index */
+    IMG_S_FUNC_STARTS, /* starts */
+    IMG_S_FUNC_INDEX,  /* sampled starts */
+    IMG_S_FUNC_RECS,   /* struct img_func */
+    IMG_S_FUNC_BLOCKS, /* bytes */
+    IMG_S_PUB_STARTS,
+    IMG_S_PUB_INDEX,
+    IMG_S_PUB_RECS, /* struct img_pub */
+    IMG_S_CFI_STARTS,
+    IMG_S_CFI_INDEX,
+    IMG_S_CFI_RECS,    /* struct img_cfi */
+    IMG_S_CFI_DELTAS,  /* bytes */
+    IMG_S_WIN_RECS,    /* struct img_win */
+    IMG_S_WIN4_STARTS, /* segment starts of the FRAME_DATA records */
+    IMG_S_WIN4_INDEX,
+    IMG_S_WIN4_SEGS,   /* u32 record index or IMG_NONE, one per segment */
+    IMG_S_WIN0_STARTS, /* the same for FPO records */
+    IMG_S_WIN0_INDEX,
+    IMG_S_WIN0_SEGS,
+    IMG_S_COUNT
+};
+
+enum img_module_field {
+    IMG_M_OS,
+    IMG_M_ARCH,
+    IMG_M_DEBUG_ID,
+    IMG_M_DEBUG_FILE,
+    IMG_M_CODE_ID,
+    IMG_M_CODE_FILE,
+    IMG_M_GENERATOR,
+    IMG_M_PE_NAME,
+    IMG_M_COUNT
+};
+
+enum img_count {
+    IMG_C_FILES,
+    IMG_C_ORIGINS,
+    IMG_C_FUNCS,
+    IMG_C_LINES,
+    IMG_C_INLINES,
+    IMG_C_PUBLICS,
+    IMG_C_CFI_INITS,
+    IMG_C_CFI_DELTAS,
+    IMG_C_WIN_FPO,
+    IMG_C_WIN_FRAMEDATA,
+    IMG_C_COUNT
+};
+
+struct img_str {
+    uint32_t off, len;
+};
+
+struct img_sect_ent {
+    uint64_t off, size;
+};
+
+struct img_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t endian;
+    uint32_t header_size;
+    uint32_t flags;
+    uint64_t total_size;
+    uint32_t index_stride;
+    uint32_t n_sections;
+    uint64_t source_bytes;
+    uint64_t parse_warnings;
+    uint64_t counts[IMG_C_COUNT];
+    struct img_str module[IMG_M_COUNT];
+    struct img_sect_ent sect[IMG_S_COUNT];
+};
+
+struct img_func {
+    uint32_t size, name_off, name_len, block;
+};
+
+enum { IMG_PUB_MULTIPLE = 1u };
+
+struct img_pub {
+    uint32_t name_off, name_len, param_size, flags;
+};
+
+struct img_cfi {
+    uint32_t size, rule, deltas;
+};
+
+enum {
+    IMG_WIN_TYPE_MASK = 0xffu,
+    IMG_WIN_HAS_PROGRAM = 1u << 8,
+    IMG_WIN_ALLOCS_BP = 1u << 9,
+};
+
+struct img_win {
+    uint32_t rva_lo, rva_hi;
+    uint32_t code_size, prolog, epilog, params, saved_regs, locals, max_stack, flags;
+    uint32_t prog_off, prog_len;
+};
+
+#endif

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* image.c: opening a symcache image in place and answering lookups from it (layout in
+ * format_int.h). sym_image_open checks only the header and the section table; every record
+ * field that leads elsewhere (string offsets, block offsets, varint lengths, table indexes) is
+ * checked when it is read, so a corrupt image yields SYM_ECORRUPT instead of a stray read.
+ * Lookups allocate nothing and write only their output. Depends on libc only. */
+#include "sym/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format_int.h"
+#include "util_int.h"
+
+struct table {
+    const uint8_t *starts, *index, *recs;
+    size_t n;
+};
+
+struct sym_image {
+    const uint8_t *base;
+    size_t len;
+    void *map;
+    size_t map_len;
+    struct img_header h;
+    bool wide;
+    const uint8_t *strings;
+    uint64_t strings_len;
+    const uint8_t *files, *origins, *rules;
+    size_t n_files, n_origins, n_rules;
+    struct table funcs, pubs, cfis, win[2]; /* win[0] FRAME_DATA, win[1] FPO (recs = segs) */
+    const uint8_t *blocks, *deltas, *wins;
+    uint64_t blocks_len, deltas_len;
+    size_t n_wins;
+};
+
+/* ============================================================================================
+ * Opening
+ * ========================================================================================== */
+
+static size_t index_len(size_t n)
+{
+    return (n + IMG_INDEX_STRIDE - 1) / IMG_INDEX_STRIDE;
+}
+
+static bool str_ok(const struct sym_image *img, struct img_str s)
+{
+    return (uint64_t)s.off + s.len <= img->strings_len;
+}
+
+static struct sym_slice str_slice(const struct sym_image *img, struct img_str s)
+{
+    return sym_slice_make((const char *)img->strings + s.off, s.len);
+}
+
+static sym_err corrupt(struct sym_diag *d, const char *what)
+{
+    return sym_diag_set(d, SYM_ECORRUPT, "not a valid symcache image: %s", what);
+}
+
+/* Binds an address table: starts section, index section, records of rec_size each. */
+static bool bind_table(struct sym_image *img, struct table *t, int s_starts, int s_index,
+                       int s_recs, size_t rec_size)
+{
+    size_t asz = img->wide ? 8 : 4;
+    const struct img_sect_ent *e = img->h.sect;
+    if (e[s_starts].size % asz != 0)
+        return false;
+    t->n = (size_t)(e[s_starts].size / asz);
+    if (e[s_index].size != index_len(t->n) * asz || e[s_recs].size / rec_size != t->n ||
+        e[s_recs].size % rec_size != 0)
+        return false;
+    t->starts = img->base + e[s_starts].off;
+    t->index = img->base + e[s_index].off;
+    t->recs = img->base + e[s_recs].off;
+    return true;
+}
+
+sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, struct sym_diag *d)
+{
+    if (data == NULL || out == NULL)
+        return sym_diag_set(d, SYM_EINVAL, "no image data");
+    struct img_header h;
+    if (len < sizeof(h))
+        return corrupt(d, "shorter than its header");
+    memcpy(&h, data, sizeof(h));
+    if (memcmp(h.magic, IMG_MAGIC, 8) != 0)
+        return corrupt(d, "bad magic");
+    if (h.version != SYM_IMAGE_VERSION)
+        return sym_diag_set(d, SYM_ECORRUPT,
+                            "symcache format version %u, this build reads version %u",
+                            (unsigned)h.version, (unsigned)SYM_IMAGE_VERSION);
+    if (h.endian != IMG_ENDIAN)
+        return corrupt(d, "written on a machine of another byte order");
+    if (h.header_size != sizeof(h) || h.n_sections != IMG_S_COUNT ||
+        h.index_stride != IMG_INDEX_STRIDE)
+        return corrupt(d, "unexpected header layout");
+    if (h.total_size != len)
+        return sym_diag_set(d, SYM_ECORRUPT,
+                            "symcache is %zu bytes but its header says %llu (truncated?)", len,
+                            (unsigned long long)h.total_size);
+    for (int i = 0; i < IMG_S_COUNT; i++) {
+        const struct img_sect_ent *e = &h.sect[i];
+        if (e->off % 8 != 0 || e->off < sizeof(h) || e->off > len || e->size > len - e->off)
+            return corrupt(d, "section outside the image");
+    }
+    struct sym_image *img = sym_calloc(1, sizeof(*img));
+    if (img == NULL)
+        return sym_diag_set(d, SYM_ENOMEM, "out of memory");
+    img->base = data;
+    img->len = len;
+    img->h = h;
+    img->wide = (h.flags & IMG_F_WIDE) != 0;
+    const uint8_t *b = data;
+    const struct img_sect_ent *e = h.sect;
+    img->strings = b + e[IMG_S_STRINGS].off;
+    img->strings_len = e[IMG_S_STRINGS].size;
+    img->files = b + e[IMG_S_FILES].off;
+    img->origins = b + e[IMG_S_ORIGINS].off;
+    img->rules = b + e[IMG_S_RULES].off;
+    img->n_files = (size_t)(e[IMG_S_FILES].size / sizeof(struct img_str));
+    img->n_origins = (size_t)(e[IMG_S_ORIGINS].size / sizeof(struct img_str));
+    img->n_rules = (size_t)(e[IMG_S_RULES].size / sizeof(struct img_str));
+    img->blocks = b + e[IMG_S_FUNC_BLOCKS].off;
+    img->blocks_len = e[IMG_S_FUNC_BLOCKS].size;
+    img->deltas = b + e[IMG_S_CFI_DELTAS].off;
+    img->deltas_len = e[IMG_S_CFI_DELTAS].size;
+    img->wins = b + e[IMG_S_WIN_RECS].off;
+    img->n_wins = (size_t)(e[IMG_S_WIN_RECS].size / sizeof(struct img_win));
+    bool ok = e[IMG_S_FILES].size % sizeof(struct img_str) == 0 &&
+              e[IMG_S_ORIGINS].size % sizeof(struct img_str) == 0 &&
+              e[IMG_S_RULES].size % sizeof(struct img_str) == 0 &&
+              e[IMG_S_WIN_RECS].size % sizeof(struct img_win) == 0 &&
+              bind_table(img, &img->funcs, IMG_S_FUNC_STARTS, IMG_S_FUNC_INDEX, IMG_S_FUNC_RECS,
+                         sizeof(struct img_func)) &&
+              bind_table(img, &img->pubs, IMG_S_PUB_STARTS, IMG_S_PUB_INDEX, IMG_S_PUB_RECS,
+                         sizeof(struct img_pub)) &&
+              bind_table(img, &img->cfis, IMG_S_CFI_STARTS, IMG_S_CFI_INDEX, IMG_S_CFI_RECS,
+                         sizeof(struct img_cfi)) &&
+              bind_table(img, &img->win[0], IMG_S_WIN4_STARTS, IMG_S_WIN4_INDEX, IMG_S_WIN4_SEGS,
+                         sizeof(uint32_t)) &&
+              bind_table(img, &img->win[1], IMG_S_WIN0_STARTS, IMG_S_WIN0_INDEX, IMG_S_WIN0_SEGS,
+                         sizeof(uint32_t));
+    for (int i = 0; ok && i < IMG_M_COUNT; i++)
+        ok = str_ok(img, h.module[i]);
+    if (!ok) {
+        sym_free(img);
+        return corrupt(d, "inconsistent section sizes");
+    }
+    *out = img;
+    return SYM_OK;
+}
+
+sym_err sym_image_open_file(const char *path, struct sym_image **out, struct sym_diag *d)
+{
+    if (path == NULL || out == NULL)
+        return sym_diag_set(d, SYM_EINVAL, "no path");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sym_diag_set(d, errno == ENOENT ? SYM_ENOTFOUND : SYM_EIO, "cannot open %s: %s",
+                            path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return sym_diag_set(d, SYM_EIO, "cannot stat %s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > SIZE_MAX) {
+        close(fd);
+        return sym_diag_set(d, SYM_ECORRUPT, "%s is not a symcache image (empty or not a file)",
+                            path);
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED)
+        return sym_diag_set(d, SYM_EIO, "cannot map %s: %s", path, strerror(e));
+    struct sym_image *img;
+    sym_err rc = sym_image_open(map, len, &img, d);
+    if (rc != SYM_OK) {
+        munmap(map, len);
+        return rc;
+    }
+    img->map = map;
+    img->map_len = len;
+    *out = img;
+    return SYM_OK;
+}
+
+void sym_image_close(struct sym_image *img)
+{
+    if (img == NULL)
+        return;
+    if (img->map != NULL)
+        munmap(img->map, img->map_len);
+    sym_free(img);
+}
+
+const void *sym_image_data(const struct sym_image *img, size_t *len_out)
+{
+    if (len_out != NULL)
+        *len_out = img->len;
+    return img->base;
+}
+
+/* ============================================================================================
+ * Module information
+ * ========================================================================================== */
+
+void sym_image_module(const struct sym_image *img, struct sym_module_info *out)
+{
+    const struct img_str *m = img->h.module;
+    out->os = str_slice(img, m[IMG_M_OS]);
+    out->arch = str_slice(img, m[IMG_M_ARCH]);
+    out->debug_id = str_slice(img, m[IMG_M_DEBUG_ID]);
+    out->debug_file = str_slice(img, m[IMG_M_DEBUG_FILE]);
+    out->code_id = str_slice(img, m[IMG_M_CODE_ID]);
+    out->code_file = str_slice(img, m[IMG_M_CODE_FILE]);
+    out->generator = str_slice(img, m[IMG_M_GENERATOR]);
+    out->pe_name = str_slice(img, m[IMG_M_PE_NAME]);
+    out->has_module = (img->h.flags & IMG_F_HAS_MODULE) != 0;
+}
+
+struct sym_slice sym_image_module_name(const struct sym_image *img, struct sym_slice debug_filename)
+{
+    struct img_str pe = img->h.module[IMG_M_PE_NAME];
+    return pe.len != 0 ? str_slice(img, pe) : debug_filename;
+}
+
+void sym_image_info(const struct sym_image *img, struct sym_image_info *out)
+{
+    const uint64_t *c = img->h.counts;
+    memset(out, 0, sizeof(*out));
+    out->version = img->h.version;
+    out->wide_addresses = img->wide;
+    out->image_bytes = img->len;
+    out->string_bytes = img->strings_len;
+    out->source_bytes = img->h.source_bytes;
+    out->parse_warnings = img->h.parse_warnings;
+    out->counts = (struct sym_image_counts){
+        .files = c[IMG_C_FILES],
+        .inline_origins = c[IMG_C_ORIGINS],
+        .funcs = c[IMG_C_FUNCS],
+        .lines = c[IMG_C_LINES],
+        .inlines = c[IMG_C_INLINES],
+        .publics = c[IMG_C_PUBLICS],
+        .cfi_inits = c[IMG_C_CFI_INITS],
+        .cfi_deltas = c[IMG_C_CFI_DELTAS],
+        .win_fpo = c[IMG_C_WIN_FPO],
+        .win_framedata = c[IMG_C_WIN_FRAMEDATA],
+    };
+}
+
+/* ============================================================================================
+ * Address tables
+ * ========================================================================================== */
+
+static inline uint64_t start_at(const struct sym_image *img, const uint8_t *a, size_t i)
+{
+    return img->wide ? ld64(a + 8 * i) : ld32(a + 4 * i);
+}
+
+/* The number of starts <= key, i.e. one past the last range that may contain key. The sampled
+ * index narrows the search to one stride of the main array (a few cache lines). */
+static size_t upper_bound(const struct sym_image *img, const struct table *t, uint64_t key)
+{
+    size_t lo = 0, hi = index_len(t->n);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (start_at(img, t->index, mid) <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return 0;
+    lo = (lo - 1) * IMG_INDEX_STRIDE;
+    hi = lo + IMG_INDEX_STRIDE < t->n ? lo + IMG_INDEX_STRIDE : t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (start_at(img, t->starts, mid) <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ============================================================================================
+ * Symbol lookup
+ * ========================================================================================== */
+
+static sym_err file_slice(const struct sym_image *img, uint64_t idx, struct sym_slice *out)
+{
+    if (idx >= img->n_files)
+        return SYM_ECORRUPT;
+    struct img_str s;
+    memcpy(&s, img->files + idx * sizeof(s), sizeof(s));
+    if (!str_ok(img, s))
+        return SYM_ECORRUPT;
+    *out = str_slice(img, s);
+    return SYM_OK;
+}
+
+/* Where to decode in a range list for offset r. */
+struct list_pos {
+    struct cursor s;   /* at the first entry of the checkpoint group that may contain r */
+    uint64_t count;    /* entries left in that group */
+    uint64_t prev_end; /* decoder state at the group start */
+};
+
+/* Reads the header of the range list at c, moves c past the whole list and positions *pos for
+ * offset r (pos->count is 0 for an empty list). */
+static sym_err list_seek(struct cursor *c, uint64_t r, struct list_pos *pos)
+{
+    uint64_t n = cur_varint(c);
+    pos->count = 0;
+    pos->prev_end = 0;
+    if (c->bad)
+        return SYM_ECORRUPT;
+    if (n == 0)
+        return SYM_OK;
+    uint64_t n_ck = cur_varint(c);
+    if (c->bad || n_ck > (uint64_t)(c->end - c->p) / 8 || n_ck > n / IMG_LIST_CK)
+        return SYM_ECORRUPT;
+    const uint8_t *ck = c->p;
+    c->p += 8 * n_ck;
+    uint64_t bytes = cur_varint(c);
+    if (c->bad || bytes > (uint64_t)(c->end - c->p))
+        return SYM_ECORRUPT;
+    pos->s = (struct cursor){c->p, c->p + bytes, false};
+    c->p += bytes;
+    size_t lo = 0, hi = (size_t)n_ck;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ld32(ck + 8 * mid) <= r)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint64_t first = 0;
+    if (lo > 0) {
+        uint32_t off = ld32(ck + 8 * (lo - 1) + 4);
+        if (off > bytes)
+            return SYM_ECORRUPT;
+        pos->s.p += off;
+        first = (uint64_t)lo * IMG_LIST_CK;
+        pos->prev_end = ld32(ck + 8 * (lo - 1));
+    }
+    pos->count = n_ck ? IMG_LIST_CK : n;
+    if (pos->count > n - first)
+        pos->count = n - first;
+    return SYM_OK;
+}
+
+struct line_hit {
+    bool found;
+    uint64_t start; /* relative */
+    uint32_t line;
+    uint64_t file; /* dense index */
+};
+
+/* Finds the line record containing r (relative to the function start). */
+static sym_err find_line(struct cursor *c, uint64_t r, struct line_hit *hit)
+{
+    struct list_pos pos;
+    sym_err rc = list_seek(c, r, &pos);
+    if (rc != SYM_OK)
+        return rc;
+    uint64_t prev_end = pos.prev_end, prev_file = IMG_NONE;
+    uint32_t prev_line = 0;
+    for (uint64_t i = 0; i < pos.count; i++) {
+        uint64_t head = cur_varint(&pos.s);
+        uint64_t start = prev_end + ((head & 2) ? cur_varint(&pos.s) : 0);
+        uint32_t line = prev_line + (uint32_t)unzigzag(cur_varint(&pos.s));
+        uint64_t file = (head & 1) ? cur_varint(&pos.s) : prev_file;
+        if (pos.s.bad)
+            return SYM_ECORRUPT;
+        if (start > r)
+            break;
+        uint64_t size = head >> 2;
+        if (r - start < size) {
+            *hit = (struct line_hit){true, start, line, file};
+            return SYM_OK;
+        }
+        prev_end = start + size;
+        prev_line = line;
+        prev_file = file;
+    }
+    hit->found = false;
+    return SYM_OK;
+}
+
+struct chain_ent {
+    uint64_t origin, call_file, range_start;
+    uint32_t call_line;
+};
+
+/* Finds, depth by depth, the INLINE range containing r and stops at the first depth without
+ * one. Returns the depth reached in *depth, at most SYM_MAX_INLINE_DEPTH + 1 (one more than
+ * reported, so that the deepest reported frame can show the call site of the first one cut). */
+static sym_err walk_inlines(struct cursor *c, uint64_t r, struct chain_ent *chain, size_t *depth)
+{
+    uint64_t n_depths = cur_varint(c);
+    if (c->bad)
+        return SYM_ECORRUPT;
+    size_t d = 0;
+    for (; d < n_depths && d <= SYM_MAX_INLINE_DEPTH; d++) {
+        struct list_pos pos;
+        sym_err rc = list_seek(c, r, &pos);
+        if (rc != SYM_OK)
+            return rc;
+        uint64_t prev_end = pos.prev_end;
+        bool hit = false;
+        for (uint64_t i = 0; i < pos.count; i++) {
+            uint64_t head = cur_varint(&pos.s);
+            uint64_t start = prev_end + ((head & 1) ? cur_varint(&pos.s) : 0);
+            struct chain_ent e = {cur_varint(&pos.s), cur_varint(&pos.s), start, 0};
+            e.call_line = (uint32_t)cur_varint(&pos.s);
+            if (pos.s.bad)
+                return SYM_ECORRUPT;
+            if (start > r)
+                break;
+            uint64_t size = head >> 1;
+            if (r - start < size) {
+                chain[d] = e;
+                hit = true;
+                break;
+            }
+            prev_end = start + size;
+        }
+        if (!hit)
+            break;
+    }
+    *depth = d;
+    return SYM_OK;
+}
+
+static sym_err origin_slice(const struct sym_image *img, uint64_t idx, struct sym_slice *out)
+{
+    if (idx >= img->n_origins)
+        return SYM_ECORRUPT;
+    struct img_str s;
+    memcpy(&s, img->origins + idx * sizeof(s), sizeof(s));
+    if (!str_ok(img, s))
+        return SYM_ECORRUPT;
+    *out = str_slice(img, s);
+    return SYM_OK;
+}
+
+/* A call site's file: 0 means "not recorded" (old-form INLINE), which shows the line record's
+ * file as Breakpad does. */
+static sym_err call_file_slice(const struct sym_image *img, uint64_t ref,
+                               struct sym_slice line_file, struct sym_slice *out)
+{
+    if (ref == 0) {
+        *out = line_file;
+        return SYM_OK;
+    }
+    return file_slice(img, ref - 1, out);
+}
+
+static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct img_func *rec,
+                        uint64_t offset, struct sym_lookup *out)
+{
+    struct img_str name = {rec->name_off, rec->name_len};
+    if (!str_ok(img, name) || rec->block >= img->blocks_len)
+        return SYM_ECORRUPT;
+    struct cursor c = {img->blocks + rec->block, img->blocks + img->blocks_len, false};
+    uint64_t hdr = cur_varint(&c);
+    if (c.bad)
+        return SYM_ECORRUPT;
+    uint64_t r = offset - fs;
+    struct line_hit lh = {false, 0, 0, 0};
+    sym_err rc = find_line(&c, r, &lh);
+    if (rc != SYM_OK)
+        return rc;
+
+    out->found = true;
+    out->has_size = true;
+    out->is_multiple = hdr & 1;
+    out->function = str_slice(img, name);
+    out->function_start = fs;
+    out->function_size = rec->size;
+    out->param_size = (uint32_t)(hdr >> 1);
+    struct sym_slice line_file = {NULL, 0};
+    if (lh.found) {
+        rc = file_slice(img, lh.file, &line_file);
+        if (rc != SYM_OK)
+            return rc;
+        out->has_line = true;
+        out->line_start = fs + lh.start;
+    }
+    uint32_t line_no = lh.found ? lh.line : 0;
+    out->file = line_file;
+    out->line = line_no;
+    struct chain_ent chain[SYM_MAX_INLINE_DEPTH + 1];
+    size_t depth;
+    rc = walk_inlines(&c, r, chain, &depth);
+    if (rc != SYM_OK || depth == 0)
+        return rc;
+    /* The outer frame shows the outermost call site; frame k shows the call site of frame
+     * k + 1; the innermost shows the line record. */
+    rc = call_file_slice(img, chain[0].call_file, line_file, &out->file);
+    if (rc != SYM_OK)
+        return rc;
+    out->line = chain[0].call_line;
+    size_t n = depth > SYM_MAX_INLINE_DEPTH ? SYM_MAX_INLINE_DEPTH : depth;
+    for (size_t k = 0; k < n; k++) {
+        struct sym_inline_frame *f = &out->inlines[n - 1 - k];
+        rc = origin_slice(img, chain[k].origin, &f->function);
+        if (rc != SYM_OK)
+            return rc;
+        f->function_start = fs + chain[k].range_start;
+        if (k + 1 < depth) {
+            rc = call_file_slice(img, chain[k + 1].call_file, line_file, &f->file);
+            if (rc != SYM_OK)
+                return rc;
+            f->line = chain[k + 1].call_line;
+        } else {
+            f->file = line_file;
+            f->line = line_no;
+        }
+    }
+    out->n_inlines = n;
+    return SYM_OK;
+}
+
+sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sym_lookup *out)
+{
+    if (img == NULL || out == NULL)
+        return SYM_EINVAL;
+    out->found = out->is_public = out->has_size = out->is_multiple = out->has_line = false;
+    out->function = out->file = sym_slice_make(NULL, 0);
+    out->function_start = out->function_size = out->line_start = 0;
+    out->param_size = out->line = 0;
+    out->n_inlines = 0;
+
+    size_t k = upper_bound(img, &img->funcs, offset);
+    uint64_t fs = 0;
+    if (k > 0) {
+        fs = start_at(img, img->funcs.starts, k - 1);
+        struct img_func rec;
+        memcpy(&rec, img->funcs.recs + (k - 1) * sizeof(rec), sizeof(rec));
+        if (offset - fs < rec.size)
+            return func_hit(img, fs, &rec, offset, out);
+    }
+    size_t q = upper_bound(img, &img->pubs, offset);
+    if (q == 0)
+        return SYM_OK;
+    uint64_t ps = start_at(img, img->pubs.starts, q - 1);
+    /* The PUBLIC extends only up to the next symbol: a FUNC starting between it and the offset
+     * ends it. */
+    if (k > 0 && fs >= ps)
+        return SYM_OK;
+    struct img_pub rec;
+    memcpy(&rec, img->pubs.recs + (q - 1) * sizeof(rec), sizeof(rec));
+    struct img_str name = {rec.name_off, rec.name_len};
+    if (!str_ok(img, name))
+        return SYM_ECORRUPT;
+    out->found = true;
+    out->is_public = true;
+    out->is_multiple = (rec.flags & IMG_PUB_MULTIPLE) != 0;
+    out->function = str_slice(img, name);
+    out->function_start = ps;
+    out->param_size = rec.param_size;
+    return SYM_OK;
+}
+
+sym_err sym_image_lookup_many(const struct sym_image *img, const uint64_t *offsets, size_t n,
+                              struct sym_lookup *outs)
+{
+    if (img == NULL || (n > 0 && (offsets == NULL || outs == NULL)))
+        return SYM_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        sym_err rc = sym_image_lookup(img, offsets[i], &outs[i]);
+        if (rc != SYM_OK)
+            return rc;
+    }
+    return SYM_OK;
+}
+
+/* ============================================================================================
+ * Unwind rules
+ * ========================================================================================== */
+
+static sym_err rule_slice(const struct sym_image *img, uint64_t idx, struct sym_slice *out)
+{
+    if (idx >= img->n_rules)
+        return SYM_ECORRUPT;
+    struct img_str s;
+    memcpy(&s, img->rules + idx * sizeof(s), sizeof(s));
+    if (!str_ok(img, s))
+        return SYM_ECORRUPT;
+    *out = str_slice(img, s);
+    return SYM_OK;
+}
+
+sym_err sym_image_cfi_rules(const struct sym_image *img, uint64_t offset, struct sym_buf *out)
+{
+    if (img == NULL || out == NULL)
+        return SYM_EINVAL;
+    size_t k = upper_bound(img, &img->cfis, offset);
+    if (k == 0)
+        return SYM_ENOTFOUND;
+    uint64_t cs = start_at(img, img->cfis.starts, k - 1);
+    struct img_cfi rec;
+    memcpy(&rec, img->cfis.recs + (k - 1) * sizeof(rec), sizeof(rec));
+    if (offset - cs >= rec.size)
+        return SYM_ENOTFOUND;
+    struct sym_slice rule;
+    sym_err rc = rule_slice(img, rec.rule, &rule);
+    if (rc != SYM_OK)
+        return rc;
+    if (rec.deltas >= img->deltas_len)
+        return SYM_ECORRUPT;
+    struct cursor c = {img->deltas + rec.deltas, img->deltas + img->deltas_len, false};
+    uint64_t n = cur_varint(&c);
+    if (c.bad || n > (uint64_t)(c.end - c.p) / 2)
+        return SYM_ECORRUPT;
+    sym_buf_append(out, rule.p, rule.n);
+    uint64_t addr = cs;
+    for (uint64_t i = 0; i < n; i++) {
+        addr += cur_varint(&c);
+        uint64_t idx = cur_varint(&c);
+        if (c.bad)
+            return SYM_ECORRUPT;
+        if (addr > offset)
+            break;
+        rc = rule_slice(img, idx, &rule);
+        if (rc != SYM_OK)
+            return rc;
+        sym_buf_append_char(out, ' ');
+        sym_buf_append(out, rule.p, rule.n);
+    }
+    return sym_buf_err(out);
+}
+
+sym_err sym_image_win_frame(const struct sym_image *img, uint64_t offset, struct sym_win_frame *out)
+{
+    if (img == NULL || out == NULL)
+        return SYM_EINVAL;
+    for (int t = 0; t < 2; t++) {
+        const struct table *tb = &img->win[t];
+        size_t k = upper_bound(img, tb, offset);
+        if (k == 0)
+            continue;
+        uint32_t idx = ld32(tb->recs + 4 * (k - 1));
+        if (idx == IMG_NONE)
+            continue;
+        if (idx >= img->n_wins)
+            return SYM_ECORRUPT;
+        struct img_win w;
+        memcpy(&w, img->wins + (size_t)idx * sizeof(w), sizeof(w));
+        struct img_str prog = {w.prog_off, w.prog_len};
+        if (!str_ok(img, prog))
+            return SYM_ECORRUPT;
+        out->type = w.flags & IMG_WIN_TYPE_MASK;
+        out->rva = (uint64_t)w.rva_hi << 32 | w.rva_lo;
+        out->code_size = w.code_size;
+        out->prolog_size = w.prolog;
+        out->epilog_size = w.epilog;
+        out->parameter_size = w.params;
+        out->saved_register_size = w.saved_regs;
+        out->local_size = w.locals;
+        out->max_stack_size = w.max_stack;
+        out->has_program = (w.flags & IMG_WIN_HAS_PROGRAM) != 0;
+        out->allocates_base_pointer = (w.flags & IMG_WIN_ALLOCS_BP) != 0;
+        out->program = out->has_program ? str_slice(img, prog) : sym_slice_make(NULL, 0);
+        return SYM_OK;
+    }
+    return SYM_ENOTFOUND;
+}
+
+/* ============================================================================================
+ * Enumeration
+ * ========================================================================================== */
+
+sym_err sym_image_func_at(const struct sym_image *img, size_t i, struct sym_func_info *out)
+{
+    if (img == NULL || out == NULL || i >= img->funcs.n)
+        return SYM_EINVAL;
+    struct img_func rec;
+    memcpy(&rec, img->funcs.recs + i * sizeof(rec), sizeof(rec));
+    struct img_str name = {rec.name_off, rec.name_len};
+    if (!str_ok(img, name) || rec.block >= img->blocks_len)
+        return SYM_ECORRUPT;
+    struct cursor c = {img->blocks + rec.block, img->blocks + img->blocks_len, false};
+    uint64_t hdr = cur_varint(&c), n_lines = cur_varint(&c);
+    if (c.bad)
+        return SYM_ECORRUPT;
+    out->start = start_at(img, img->funcs.starts, i);
+    out->size = rec.size;
+    out->param_size = (uint32_t)(hdr >> 1);
+    out->is_multiple = hdr & 1;
+    out->name = str_slice(img, name);
+    out->n_lines = n_lines;
+    return SYM_OK;
+}
+
+sym_err sym_image_public_at(const struct sym_image *img, size_t i, struct sym_public_info *out)
+{
+    if (img == NULL || out == NULL || i >= img->pubs.n)
+        return SYM_EINVAL;
+    struct img_pub rec;
+    memcpy(&rec, img->pubs.recs + i * sizeof(rec), sizeof(rec));
+    struct img_str name = {rec.name_off, rec.name_len};
+    if (!str_ok(img, name))
+        return SYM_ECORRUPT;
+    out->address = start_at(img, img->pubs.starts, i);
+    out->param_size = rec.param_size;
+    out->is_multiple = (rec.flags & IMG_PUB_MULTIPLE) != 0;
+    out->name = str_slice(img, name);
+    return SYM_OK;
+}
+
+sym_err sym_image_file_at(const struct sym_image *img, size_t i, struct sym_slice *out)
+{
+    if (img == NULL || out == NULL || i >= img->n_files)
+        return SYM_EINVAL;
+    return file_slice(img, i, out);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* strtab.c: the builder's string interner (each distinct name, path or rule text stored once)
+ * and the id maps that turn the arbitrary FILE / INLINE_ORIGIN ids of a .sym file into dense
+ * indexes. Both are open-addressing tables that grow by doubling at half load. */
+#include <string.h>
+
+#include "build_int.h"
+
+/* ---- strtab ------------------------------------------------------------------------------- */
+
+sym_err strtab_init(struct strtab *t, uint64_t max_bytes)
+{
+    memset(t, 0, sizeof(*t));
+    t->max_bytes = max_bytes;
+    t->n_slots = 1024;
+    t->slots = sym_calloc(t->n_slots, sizeof(uint64_t));
+    return t->slots ? SYM_OK : SYM_ENOMEM;
+}
+
+void strtab_cleanup(struct strtab *t)
+{
+    vec_free(&t->bytes);
+    strtab_drop_index(t);
+}
+
+void strtab_drop_index(struct strtab *t)
+{
+    sym_free(t->slots);
+    t->slots = NULL;
+    t->n_slots = t->n_used = 0;
+}
+
+static sym_err strtab_grow(struct strtab *t)
+{
+    size_t n = t->n_slots * 2;
+    uint64_t *slots = sym_calloc(n, sizeof(uint64_t));
+    if (slots == NULL)
+        return SYM_ENOMEM;
+    for (size_t i = 0; i < t->n_slots; i++) {
+        uint64_t e = t->slots[i];
+        if (e == 0)
+            continue;
+        /* The stored high bits are the top 32 bits of the hash; probing starts from them. */
+        size_t j = (size_t)(e >> 32) & (n - 1);
+        while (slots[j] != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = e;
+    }
+    sym_free(t->slots);
+    t->slots = slots;
+    t->n_slots = n;
+    return SYM_OK;
+}
+
+sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out)
+{
+    if (n > UINT32_MAX - 1)
+        return SYM_ELIMIT;
+    uint64_t h = hash_bytes(s, n);
+    uint32_t tag = (uint32_t)(h >> 32);
+    size_t mask = t->n_slots - 1;
+    size_t i = tag & mask;
+    const char *base = t->bytes.data;
+    for (;;) {
+        uint64_t e = t->slots[i];
+        if (e == 0)
+            break;
+        if ((uint32_t)(e >> 32) == tag) {
+            uint32_t off = (uint32_t)e - 1;
+            if (off + (uint64_t)n < t->bytes.len && base[off + n] == '\0' &&
+                memcmp(base + off, s, n) == 0) {
+                out->off = off;
+                out->len = (uint32_t)n;
+                return SYM_OK;
+            }
+        }
+        i = (i + 1) & mask;
+    }
+    uint64_t off = t->bytes.len;
+    if (off + n + 1 > t->max_bytes || off + n + 1 > UINT32_MAX)
+        return SYM_ELIMIT;
+    if (!vec_reserve(&t->bytes, 1, n + 1))
+        return SYM_ENOMEM;
+    char *dst = (char *)t->bytes.data + off;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    /* Interior NULs would make the NUL-terminated comparison above ambiguous; the parser has
+     * already counted them as a warning. */
+    char *z = memchr(dst, '\0', n);
+    if (z != NULL) {
+        t->nul_replaced++;
+        for (; z != NULL; z = memchr(z, '\0', (size_t)(dst + n - z)))
+            *z = '_';
+    }
+    t->bytes.len += n + 1;
+    t->slots[i] = ((uint64_t)tag << 32) | (off + 1);
+    t->n_used++;
+    out->off = (uint32_t)off;
+    out->len = (uint32_t)n;
+    if (t->n_used * 2 > t->n_slots)
+        return strtab_grow(t);
+    return SYM_OK;
+}
+
+/* ---- idmap -------------------------------------------------------------------------------- */
+
+/* Ids below this use a direct table (dump_syms numbers ids densely from 0 or 1); larger ones a
+ * hash table, so a hostile `FILE 4000000000 x` costs one slot, not 16 GB. */
+#define IDMAP_DIRECT_MAX (1u << 20)
+
+void idmap_cleanup(struct idmap *m)
+{
+    sym_free(m->direct);
+    sym_free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
+
+static sym_err idmap_new_index(struct idmap *m, uint32_t *index)
+{
+    if (m->next >= UINT32_MAX - 1)
+        return SYM_ELIMIT;
+    *index = m->next++;
+    return SYM_OK;
+}
+
+static sym_err idmap_direct(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+{
+    if (id >= m->n_direct) {
+        size_t n = m->n_direct ? m->n_direct : 256;
+        while (n <= id)
+            n *= 2;
+        uint32_t *d = sym_reallocarray(m->direct, n, sizeof(uint32_t));
+        if (d == NULL)
+            return SYM_ENOMEM;
+        memset(d + m->n_direct, 0, (n - m->n_direct) * sizeof(uint32_t));
+        m->direct = d;
+        m->n_direct = n;
+    }
+    if (m->direct[id] != 0) {
+        *index = m->direct[id] - 1;
+        *is_new = false;
+        return SYM_OK;
+    }
+    sym_err rc = idmap_new_index(m, index);
+    if (rc != SYM_OK)
+        return rc;
+    m->direct[id] = *index + 1;
+    *is_new = true;
+    return SYM_OK;
+}
+
+static size_t id_hash(uint32_t id, size_t mask)
+{
+    return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+}
+
+static sym_err idmap_hashed(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+{
+    if (m->slots == NULL) {
+        m->n_slots = 64;
+        m->slots = sym_calloc(m->n_slots, sizeof(uint64_t));
+        if (m->slots == NULL) {
+            m->n_slots = 0;
+            return SYM_ENOMEM;
+        }
+    }
+    size_t mask = m->n_slots - 1;
+    size_t i = id_hash(id, mask);
+    while (m->slots[i] != 0) {
+        if ((uint32_t)(m->slots[i] >> 32) == id) {
+            *index = (uint32_t)m->slots[i] - 1;
+            *is_new = false;
+            return SYM_OK;
+        }
+        i = (i + 1) & mask;
+    }
+    sym_err rc = idmap_new_index(m, index);
+    if (rc != SYM_OK)
+        return rc;
+    m->slots[i] = ((uint64_t)id << 32) | ((uint64_t)*index + 1);
+    m->n_used++;
+    *is_new = true;
+    if (m->n_used * 2 <= m->n_slots)
+        return SYM_OK;
+    size_t n = m->n_slots * 2;
+    uint64_t *slots = sym_calloc(n, sizeof(uint64_t));
+    if (slots == NULL)
+        return SYM_ENOMEM;
+    for (size_t k = 0; k < m->n_slots; k++) {
+        uint64_t e = m->slots[k];
+        if (e == 0)
+            continue;
+        size_t j = id_hash((uint32_t)(e >> 32), n - 1);
+        while (slots[j] != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = e;
+    }
+    sym_free(m->slots);
+    m->slots = slots;
+    m->n_slots = n;
+    return SYM_OK;
+}
+
+sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+{
+    if (m->has_last && m->last_id == id) {
+        *index = m->last_index;
+        *is_new = false;
+        return SYM_OK;
+    }
+    sym_err rc = id < IDMAP_DIRECT_MAX ? idmap_direct(m, id, index, is_new)
+                                       : idmap_hashed(m, id, index, is_new);
+    if (rc != SYM_OK)
+        return rc;
+    m->has_last = true;
+    m->last_id = id;
+    m->last_index = *index;
+    return SYM_OK;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* util_int.h: small helpers shared inside libsym: a growable array, LEB128 varints, unaligned
+ * little-endian loads, and the string hash. Internal; not installed. */
+#ifndef SYM_UTIL_INT_H
+#define SYM_UTIL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sym/alloc.h"
+#include "sym/err.h"
+
+#define SYM_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define SYM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- Growable array of fixed-size elements ------------------------------------------------ */
+
+/* len/cap count elements; the element size is passed to each call. Memory from sym_realloc. */
+struct vec {
+    void *data;
+    size_t len, cap;
+};
+
+static inline void vec_free(struct vec *v)
+{
+    sym_free(v->data);
+    v->data = NULL;
+    v->len = v->cap = 0;
+}
+
+/* Makes room for `extra` more elements; false on overflow or OOM (v unchanged). */
+static inline bool vec_reserve(struct vec *v, size_t esz, size_t extra)
+{
+    if (SYM_LIKELY(v->cap - v->len >= extra))
+        return true;
+    if (extra > SIZE_MAX / esz - v->len)
+        return false;
+    size_t need = v->len + extra;
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 4 ? need : cap * 2;
+    void *p = sym_reallocarray(v->data, cap, esz);
+    if (p == NULL)
+        return false;
+    v->data = p;
+    v->cap = cap;
+    return true;
+}
+
+/* Appends one uninitialised element and returns it, or NULL on OOM. */
+static inline void *vec_push(struct vec *v, size_t esz)
+{
+    if (SYM_UNLIKELY(v->len == v->cap) && !vec_reserve(v, esz, 1))
+        return NULL;
+    return (char *)v->data + esz * v->len++;
+}
+
+static inline bool vec_append(struct vec *v, const void *src, size_t n_bytes)
+{
+    if (!vec_reserve(v, 1, n_bytes))
+        return false;
+    if (n_bytes)
+        memcpy((char *)v->data + v->len, src, n_bytes);
+    v->len += n_bytes;
+    return true;
+}
+
+#define VEC_AT(v, type, i) (((type *)(v)->data)[i])
+
+/* ---- Varints (unsigned LEB128, at most 10 bytes) ------------------------------------------ */
+
+#define VARINT_MAX 10
+
+static inline size_t varint_put(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static inline size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static inline uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Bounds-checked reader over an untrusted byte range. A read past the end or an over-long
+ * varint sets `bad` and returns 0; callers check `bad` once after a group of reads. */
+struct cursor {
+    const uint8_t *p, *end;
+    bool bad;
+};
+
+static inline uint64_t cur_varint(struct cursor *c)
+{
+    const uint8_t *p = c->p;
+    if (SYM_LIKELY(p < c->end && *p < 0x80)) {
+        c->p = p + 1;
+        return *p;
+    }
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (SYM_UNLIKELY(p >= c->end))
+            break;
+        uint8_t b = *p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
+            c->p = p;
+            return v;
+        }
+    }
+    c->bad = true;
+    c->p = c->end;
+    return 0;
+}
+
+/* ---- Unaligned loads (images may sit at any address, e.g. inside an LMDB page) ------------ */
+
+static inline uint32_t ld32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t ld64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* ---- Hash --------------------------------------------------------------------------------- */
+
+static inline uint64_t hash_mix(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* A fast non-cryptographic hash for interning names (8 bytes per step). */
+static inline uint64_t hash_bytes(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0x94d049bb133111ebull;
+    }
+    return hash_mix(h);
+}
+
+#endif
