@@ -29,11 +29,12 @@ void bld_cleanup(struct builder *b)
     idmap_cleanup(&b->file_ids);
     idmap_cleanup(&b->origin_ids);
     idmap_cleanup(&b->rule_ids);
-    struct vec *vs[] = {&b->files,          &b->origins,       &b->rules,        &b->funcs,
-                        &b->blocks,         &b->pubs,          &b->cfis,         &b->deltas_blob,
-                        &b->deltas,         &b->wins,          &b->cur_lines,    &b->cur_inl,
-                        &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep, &b->scratch_bytes,
-                        &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,  &b->scratch_count};
+    struct vec *vs[] = {&b->files,         &b->origins,        &b->rules,         &b->funcs,
+                        &b->blocks,        &b->pubs,           &b->cfis,          &b->deltas_blob,
+                        &b->deltas,        &b->pending_name,   &b->wins,          &b->cur_lines,
+                        &b->cur_inl,       &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep,
+                        &b->scratch_bytes, &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,
+                        &b->scratch_count};
     for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
         vec_free(vs[i]);
 }
@@ -315,12 +316,21 @@ static sym_err close_func(struct builder *b)
         return SYM_OK;
     }
     struct bfunc *f = &VEC_AT(&b->funcs, struct bfunc, b->funcs.len - 1);
+    struct img_str name;
+    sym_err rc = strtab_intern_hashed(&b->strings, b->pending_name.data, b->pending_name.len,
+                                      b->pending_hash, &name);
+    if (rc != SYM_OK) {
+        reset_func_block(b);
+        return rc;
+    }
+    f->name_off = name.off;
+    f->name_len = name.len;
     size_t block_start = b->blocks.len;
     uint64_t hdr = (uint64_t)b->func_param << 1 | (b->func_multiple ? 1u : 0u);
     const void *lines;
     size_t n_lines;
     uint32_t n_inlines = 0;
-    sym_err rc = vec_reserve(&b->blocks, 1, VARINT_MAX) ? SYM_OK : SYM_ENOMEM;
+    rc = vec_reserve(&b->blocks, 1, VARINT_MAX) ? SYM_OK : SYM_ENOMEM;
     if (rc == SYM_OK) {
         b->blocks.len += varint_put((uint8_t *)b->blocks.data + b->blocks.len, hdr);
         rc = resolve_entries(b, b->cur_lines.data, b->cur_lines.len, sizeof(struct bline),
@@ -366,19 +376,12 @@ sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param
     if (size > UINT32_MAX || param > UINT32_MAX)
         return reject(b, "FUNC size or parameter size over 32 bits");
     struct bfunc *f = vec_push(&b->funcs, sizeof(*f));
-    if (f == NULL)
+    b->pending_name.len = 0;
+    if (f == NULL || !vec_append(&b->pending_name, name, n))
         return SYM_ENOMEM;
-    struct img_str s;
-    rc = strtab_intern(&b->strings, name, n, &s);
-    if (rc != SYM_OK) {
-        b->funcs.len--;
-        return rc;
-    }
-    *f = (struct bfunc){.start = addr,
-                        .size = (uint32_t)size,
-                        .name_off = s.off,
-                        .name_len = s.len,
-                        .seq = b->seq++};
+    b->pending_hash = hash_bytes(name, n);
+    strtab_prefetch(&b->strings, b->pending_hash);
+    *f = (struct bfunc){.start = addr, .size = (uint32_t)size, .seq = b->seq++};
     b->func_kept = true;
     b->func_start = addr;
     b->func_size = (uint32_t)size;
@@ -485,8 +488,15 @@ sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multip
 
 static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_t *idx)
 {
+    uint64_t h = hash_bytes(rule, n);
+    struct rule_cache_ent *ce = &b->rule_cache[h & 255];
+    if (ce->hash == h && ce->len == n &&
+        memcmp((const char *)b->strings.bytes.data + ce->off, rule, n) == 0) {
+        *idx = ce->idx;
+        return SYM_OK;
+    }
     struct img_str s;
-    sym_err rc = strtab_intern(&b->strings, rule, n, &s);
+    sym_err rc = strtab_intern_hashed(&b->strings, rule, n, h, &s);
     if (rc != SYM_OK)
         return rc;
     bool is_new;
@@ -499,6 +509,7 @@ static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_
             return SYM_ENOMEM;
         *slot = s;
     }
+    *ce = (struct rule_cache_ent){h, s.off, s.len, *idx};
     return SYM_OK;
 }
 

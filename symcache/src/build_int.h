@@ -32,6 +32,11 @@ void strtab_drop_index(struct strtab *t);
 /* Returns SYM_OK and *out, SYM_ENOMEM, or SYM_ELIMIT (string section over max_bytes). NUL bytes
  * in s are stored as '_' (as Breakpad does) and counted in nul_replaced. */
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out);
+/* The same with h = hash_bytes(s, n) already computed. */
+sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h,
+                             struct img_str *out);
+/* Starts loading the slot that string hash h will probe first (a hint; see bld_func). */
+void strtab_prefetch(const struct strtab *t, uint64_t h);
 
 /* ---- Id map: arbitrary u32 ids -> dense indexes in order of first sight ------------------- */
 
@@ -46,9 +51,28 @@ struct idmap {
 };
 
 void idmap_cleanup(struct idmap *m);
+sym_err idmap_get_slow(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new);
+
 /* *index receives the dense index of id (assigned now when new, *is_new set). SYM_ENOMEM or
- * SYM_ELIMIT (over 2^32 - 2 ids). */
-sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new);
+ * SYM_ELIMIT (over 2^32 - 2 ids). Consecutive lookups of one id (line records of one file)
+ * and known small ids take the inline path. */
+static inline sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+{
+    if (m->has_last && m->last_id == id) {
+        *index = m->last_index;
+        *is_new = false;
+        return SYM_OK;
+    }
+    if (id < m->n_direct && m->direct[id] != 0) {
+        *index = m->direct[id] - 1;
+        *is_new = false;
+        m->last_id = id;
+        m->last_index = *index;
+        m->has_last = true;
+        return SYM_OK;
+    }
+    return idmap_get_slow(m, id, index, is_new);
+}
 
 /* ---- Overlap resolution (ranges.c) -------------------------------------------------------- */
 
@@ -151,6 +175,17 @@ struct builder {
     struct sym_image_counts read;
     uint64_t n_win_other;
     const char *warn; /* reason of the last SYM_EPARSE from a bld_* call */
+
+    /* The open FUNC's name, interned when the block closes: by then the hash slot prefetched
+     * when the FUNC line was read is in cache, which hides a cache miss per function. */
+    struct vec pending_name; /* u8 */
+    uint64_t pending_hash;
+
+    /* Recently used CFI rule texts: most deltas repeat one of a few texts. */
+    struct rule_cache_ent {
+        uint64_t hash;
+        uint32_t off, len, idx;
+    } rule_cache[256];
 };
 
 sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts);

@@ -52,11 +52,21 @@ static sym_err strtab_grow(struct strtab *t)
     return SYM_OK;
 }
 
+void strtab_prefetch(const struct strtab *t, uint64_t h)
+{
+    __builtin_prefetch(&t->slots[(size_t)(h >> 32) & (t->n_slots - 1)]);
+}
+
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out)
+{
+    return strtab_intern_hashed(t, s, n, hash_bytes(s, n), out);
+}
+
+sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h,
+                             struct img_str *out)
 {
     if (n > UINT32_MAX - 1)
         return SYM_ELIMIT;
-    uint64_t h = hash_bytes(s, n);
     uint32_t tag = (uint32_t)(h >> 32);
     size_t mask = t->n_slots - 1;
     size_t i = tag & mask;
@@ -201,7 +211,7 @@ static sym_err idmap_hashed(struct idmap *m, uint32_t id, uint32_t *index, bool 
     return SYM_OK;
 }
 
-sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+sym_err idmap_get_slow(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
 {
     if (m->has_last && m->last_id == id) {
         *index = m->last_index;
