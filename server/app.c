@@ -14,10 +14,12 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db/migrate.h"
+#include "http/bodyreq.h"
 #include "http/router.h"
 #include "missing.h"
 #include "ttlcache.h"
@@ -194,13 +196,36 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
     }
 
     app->jobs = srv_jobs_new(cfg->blocking_threads, 65536);
+    app->body_jobs = srv_jobs_new(cfg->body_threads, (size_t)cfg->body_threads * 16);
+    if (*cfg->spool_dir) {
+        app->spool_dir = strdup(cfg->spool_dir);
+    } else if (asprintf(&app->spool_dir, "%s/spool", cfg->cache_dir) < 0) {
+        app->spool_dir = NULL;
+    }
+    if (app->spool_dir == NULL) {
+        fprintf(stderr, "sigil: out of memory\n");
+        srv_app_close(app);
+        return 1;
+    }
+    if (mkdir(cfg->cache_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "sigil: cache-dir: cannot create %s: %s\n", cfg->cache_dir,
+                strerror(errno));
+        srv_app_close(app);
+        return 1;
+    }
+    rc = srv_body_spool_init(app->spool_dir, &d);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: spool-dir: %s\n", d.msg);
+        srv_app_close(app);
+        return 1;
+    }
     app->exists_cache = srv_ttlcache_new(cfg->exists_cache_entries);
     app->codeid_cache = srv_ttlcache_new(cfg->exists_cache_entries);
     app->missing = srv_missing_new(app->db, &app->log, app->metrics, cfg->missing_flush_interval_ms,
                                    cfg->missing_max_pending);
     app->download_exts = split_list(cfg->download_extensions);
-    if (app->jobs == NULL || app->exists_cache == NULL || app->codeid_cache == NULL ||
-        app->missing == NULL || app->download_exts == NULL) {
+    if (app->jobs == NULL || app->body_jobs == NULL || app->exists_cache == NULL ||
+        app->codeid_cache == NULL || app->missing == NULL || app->download_exts == NULL) {
         fprintf(stderr, "sigil: out of memory\n");
         srv_app_close(app);
         return 1;
@@ -209,6 +234,9 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
     h2o_config_init(&app->h2o);
     app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("sigil"));
     app->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    /* Large bodies normally arrive through the stream transport; on a keep-alive connection h2o
+     * reads them, up to the largest body any route accepts. */
+    app->h2o.max_request_entity_size = (size_t)cfg->max_body_bytes;
     srv_router_setup(app);
     if (app->route_metrics == NULL) {
         fprintf(stderr, "sigil: out of memory\n");
@@ -222,8 +250,11 @@ void srv_app_close(struct srv_app *app)
 {
     srv_missing_free(app->missing); /* flushes, so before the pool closes */
     app->missing = NULL;
+    srv_jobs_free(app->body_jobs);
+    app->body_jobs = NULL;
     srv_jobs_free(app->jobs);
     app->jobs = NULL;
+    free(app->spool_dir);
     if (app->route_metrics != NULL) {
         h2o_config_dispose(&app->h2o);
         srv_router_cleanup(app);
@@ -300,7 +331,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
-        h2o_accept(&w->accept_ctx, sock);
+        srv_body_accept(w, sock);
     }
 }
 
@@ -436,6 +467,12 @@ int srv_app_serve(struct srv_app *app)
     }
     for (unsigned i = 0; i < app->n_workers; i++)
         pthread_join(app->workers[i].thread, NULL);
+    /* Requests taken off the loops (large bodies) finish on their own threads. */
+    uint64_t deadline = srv_now_us() + (uint64_t)cfg->shutdown_timeout_s * 1000000u;
+    while (atomic_load(&app->body_inflight) > 0 && srv_now_us() < deadline) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     free(app->workers);
     app->workers = NULL;
     srv_log_info(&app->log, "stopped", "all requests finished");

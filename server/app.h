@@ -47,6 +47,10 @@ struct srv_app {
     struct store store;
     struct db_pool *db;
     struct srv_jobs *jobs;
+    struct srv_jobs *body_jobs; /* body routes: uploads, minidumps (see http/bodyreq.h) */
+    char *spool_dir;            /* request bodies spooled to disk */
+    _Atomic int body_inflight;  /* stream-transport requests being served */
+    _Atomic uint64_t body_seq;
     struct srv_ttlcache *exists_cache; /* storage key -> redirect location (or negative) */
     struct srv_ttlcache *codeid_cache; /* "file/ID" -> debug_filename/debug_id (or negative) */
     struct srv_missing *missing;       /* batched missing-symbol counts */

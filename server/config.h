@@ -25,6 +25,9 @@ struct srv_config {
     char *listen;
     uint32_t workers;          /* event-loop threads; 0 means the number of cores */
     uint32_t blocking_threads; /* threads for storage, database and disk work */
+    uint32_t body_threads;     /* threads serving large-body requests (uploads, minidumps) */
+    char *spool_dir;           /* request bodies on disk; "" means <cache_dir>/spool */
+    uint64_t max_body_bytes;   /* largest request body of any route (the upload limit) */
     uint32_t shutdown_timeout_s;
     uint32_t request_timeout_s;
     bool access_log;

@@ -35,6 +35,13 @@ static void run_done(struct srv_job *base)
 void srv_req_job_submit(struct srv_reqctx *rc, h2o_req_t *req, struct srv_req_job *job,
                         srv_req_work_fn work, srv_req_done_fn done, srv_req_free_fn free_fn)
 {
+    srv_req_job_submit_to(rc->app->jobs, rc, req, job, work, done, free_fn);
+}
+
+void srv_req_job_submit_to(struct srv_jobs *jobs, struct srv_reqctx *rc, h2o_req_t *req,
+                           struct srv_req_job *job, srv_req_work_fn work, srv_req_done_fn done,
+                           srv_req_free_fn free_fn)
+{
     job->rc = rc;
     job->req = req;
     job->app = rc->app;
@@ -48,7 +55,7 @@ void srv_req_job_submit(struct srv_reqctx *rc, h2o_req_t *req, struct srv_req_jo
     job->hook = h2o_mem_alloc_shared(&req->pool, sizeof(*job->hook), on_request_gone);
     *job->hook = job;
     rc->worker->jobs_outstanding++;
-    if (srv_jobs_submit(rc->app->jobs, &job->base) != SYM_OK) {
+    if (srv_jobs_submit(jobs, &job->base) != SYM_OK) {
         rc->worker->jobs_outstanding--;
         *job->hook = NULL;
         free_fn(job);

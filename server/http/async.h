@@ -31,4 +31,9 @@ struct srv_req_job {
 void srv_req_job_submit(struct srv_reqctx *rc, h2o_req_t *req, struct srv_req_job *job,
                         srv_req_work_fn work, srv_req_done_fn done, srv_req_free_fn free_fn);
 
+/* The same, on a given pool (e.g. the body-route pool) instead of the app's default one. */
+void srv_req_job_submit_to(struct srv_jobs *jobs, struct srv_reqctx *rc, h2o_req_t *req,
+                           struct srv_req_job *job, srv_req_work_fn work, srv_req_done_fn done,
+                           srv_req_free_fn free_fn);
+
 #endif

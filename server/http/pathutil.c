@@ -40,10 +40,9 @@ long srv_percent_decode(const char *in, size_t n, char *out)
     return (long)o;
 }
 
-enum srv_path_result srv_path_split(h2o_req_t *req, struct srv_path *out)
+enum srv_path_result srv_path_split(h2o_mem_pool_t *pool, const char *p, size_t n,
+                                    struct srv_path *out)
 {
-    size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    const char *p = req->path.base;
     if (n > SRV_MAX_PATH_LEN)
         return SRV_PATH_TOO_LONG;
     if (n == 0 || p[0] != '/')
@@ -55,7 +54,7 @@ enum srv_path_result srv_path_split(h2o_req_t *req, struct srv_path *out)
         size_t end = slash ? (size_t)(slash - p) : n;
         if (out->n_segments >= SRV_MAX_SEGMENTS)
             return SRV_PATH_INVALID;
-        char *seg = h2o_mem_alloc_pool(&req->pool, end - i + 1);
+        char *seg = h2o_mem_alloc_pool(pool, end - i + 1);
         long len = srv_percent_decode(p + i, end - i, seg);
         if (len < 0)
             return SRV_PATH_INVALID;

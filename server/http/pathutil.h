@@ -28,8 +28,9 @@ enum srv_path_result {
     SRV_PATH_INVALID, /* bad percent-encoding, too many segments, NUL or '/' once decoded */
 };
 
-/* Splits the path of req (the part before '?'). */
-enum srv_path_result srv_path_split(h2o_req_t *req, struct srv_path *out);
+/* Splits path[0..len) (the part before '?'); decoded segments go into pool. */
+enum srv_path_result srv_path_split(h2o_mem_pool_t *pool, const char *path, size_t len,
+                                    struct srv_path *out);
 
 /* Percent-decodes in[0..n) into out (capacity >= n + 1, NUL-terminated); returns the decoded
  * length, or -1 for a malformed escape, an encoded NUL or an encoded '/'. */

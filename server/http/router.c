@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "handlers/handlers.h"
+#include "http/bodyreq.h"
 #include "http/pathutil.h"
 #include "http/respond.h"
 
@@ -16,15 +17,35 @@
 /* Order matters: the first template that matches wins, so fixed paths come before the
  * catch-all download templates. */
 static const struct srv_route routes[] = {
-    {"lbheartbeat", "/__lbheartbeat__", GET_HEAD, srv_handle_lbheartbeat},
-    {"heartbeat", "/__heartbeat__", GET_HEAD, srv_handle_heartbeat},
-    {"version", "/__version__", GET_HEAD, srv_handle_version},
-    {"metrics", "/metrics", SRV_GET, srv_handle_metrics},
-    {"object", "/objects/v1/{debug_filename}/{debug_id}/{filename}", GET_HEAD, srv_handle_object},
-    {"object_try", "/objects/try/v1/{debug_filename}/{debug_id}/{filename}", GET_HEAD,
-     srv_handle_object},
-    {"download_try", "/try/{debug_filename}/{debug_id}/{filename}", GET_HEAD, srv_handle_download},
-    {"download", "/{debug_filename}/{debug_id}/{filename}", GET_HEAD, srv_handle_download},
+    {.name = "lbheartbeat",
+     .template = "/__lbheartbeat__",
+     .methods = GET_HEAD,
+     .handler = srv_handle_lbheartbeat},
+    {.name = "heartbeat",
+     .template = "/__heartbeat__",
+     .methods = GET_HEAD,
+     .handler = srv_handle_heartbeat},
+    {.name = "version",
+     .template = "/__version__",
+     .methods = GET_HEAD,
+     .handler = srv_handle_version},
+    {.name = "metrics", .template = "/metrics", .methods = SRV_GET, .handler = srv_handle_metrics},
+    {.name = "object",
+     .template = "/objects/v1/{debug_filename}/{debug_id}/{filename}",
+     .methods = GET_HEAD,
+     .handler = srv_handle_object},
+    {.name = "object_try",
+     .template = "/objects/try/v1/{debug_filename}/{debug_id}/{filename}",
+     .methods = GET_HEAD,
+     .handler = srv_handle_object},
+    {.name = "download_try",
+     .template = "/try/{debug_filename}/{debug_id}/{filename}",
+     .methods = GET_HEAD,
+     .handler = srv_handle_download},
+    {.name = "download",
+     .template = "/{debug_filename}/{debug_id}/{filename}",
+     .methods = GET_HEAD,
+     .handler = srv_handle_download},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -50,17 +71,16 @@ static const struct {
                     {"PUT", SRV_PUT},    {"DELETE", SRV_DELETE}, {"OPTIONS", SRV_OPTIONS},
                     {"PATCH", SRV_PATCH}};
 
-static unsigned method_bit(const h2o_req_t *req)
+static unsigned method_bit(const char *method, size_t len)
 {
     for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++)
-        if (h2o_memis(req->method.base, req->method.len, method_names[i].name,
-                      strlen(method_names[i].name)))
+        if (h2o_memis(method, len, method_names[i].name, strlen(method_names[i].name)))
             return method_names[i].bit;
     return 0;
 }
 
 /* Matches decoded segments against a template; on success fills the parameters. */
-static bool match_template(const char *tmpl, struct srv_path *path, struct srv_reqctx *rc)
+static bool match_template(const char *tmpl, struct srv_path *path, struct srv_route_match *rc)
 {
     size_t seg = 0, n_params = 0;
     const char *t = tmpl;
@@ -109,10 +129,7 @@ static void on_request_disposed(void *p)
     struct srv_app *app = rc->app;
     uint64_t elapsed_us = srv_now_us() - rc->started_us;
     int status = req->res.status ? req->res.status : 499;
-    if (rc->metrics != NULL) {
-        srv_counter_inc(rc->metrics->by_status[status_slot(status)]);
-        srv_histogram_observe_us(rc->metrics->latency, elapsed_us);
-    }
+    srv_router_observe(rc->metrics, status, elapsed_us);
     if (app->cfg->access_log && srv_log_enabled(&app->log, SRV_LOG_INFO)) {
         json_t *f = json_object();
         if (f != NULL) {
@@ -162,16 +179,10 @@ static void respond_not_found(h2o_req_t *req)
     srv_respond_json(req, 404, body);
 }
 
-static void respond_method_not_allowed(h2o_req_t *req, unsigned allowed)
+static void respond_method_not_allowed(h2o_req_t *req, const struct srv_route *route)
 {
-    char allow[80] = "";
-    for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
-        if (!(allowed & method_names[i].bit))
-            continue;
-        if (allow[0])
-            strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
-        strncat(allow, method_names[i].name, sizeof(allow) - strlen(allow) - 1);
-    }
+    char allow[80];
+    srv_router_allow(route, allow, sizeof(allow));
     srv_add_header(req, "allow", allow);
     size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     char msg[1200];
@@ -203,31 +214,84 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     worker->inflight++;
     assign_request_id(rc, req);
 
-    struct srv_path path;
-    enum srv_path_result pr = srv_path_split(req, &path);
-    if (pr == SRV_PATH_TOO_LONG) {
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    struct srv_route_match match;
+    srv_router_match(&req->pool, req->method.base, req->method.len, req->path.base, path_len,
+                     &match);
+    if (match.route != NULL) {
+        rc->route = match.route;
+        rc->metrics = &h->app->route_metrics[match.route_index];
+        rc->n_params = match.n_params;
+        for (size_t i = 0; i < match.n_params; i++) {
+            rc->params[i] = match.params[i];
+            rc->param_lens[i] = match.param_lens[i];
+        }
+    }
+    switch (match.status) {
+    case 0:
+        break;
+    case 414:
         srv_respond_error(req, 414, "URI Too Long");
         return 0;
-    }
-    if (pr != SRV_PATH_OK) {
+    case 405:
+        respond_method_not_allowed(req, match.route);
+        return 0;
+    default:
         respond_not_found(req);
         return 0;
     }
-    unsigned m = method_bit(req);
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        if (!match_template(routes[i].template, &path, rc))
-            continue;
-        rc->route = &routes[i];
-        rc->metrics = &h->app->route_metrics[i];
-        if (!(routes[i].methods & m)) {
-            respond_method_not_allowed(req, routes[i].methods);
-            return 0;
-        }
-        routes[i].handler(rc, req);
-        return 0;
-    }
-    respond_not_found(req);
+    if (match.route->body_handler != NULL && (srv_req_is(req, "POST") || srv_req_is(req, "PUT")))
+        srv_body_route_h2o(rc, req, match.route->body_handler);
+    else
+        match.route->handler(rc, req);
     return 0;
+}
+
+void srv_router_match(h2o_mem_pool_t *pool, const char *method, size_t method_len, const char *path,
+                      size_t path_len, struct srv_route_match *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct srv_path split;
+    enum srv_path_result pr = srv_path_split(pool, path, path_len, &split);
+    if (pr != SRV_PATH_OK) {
+        out->status = pr == SRV_PATH_TOO_LONG ? 414 : 404;
+        return;
+    }
+    unsigned m = method_bit(method, method_len);
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!match_template(routes[i].template, &split, out))
+            continue;
+        out->route = &routes[i];
+        out->route_index = i;
+        out->status = (routes[i].methods & m) ? 0 : 405;
+        return;
+    }
+    out->status = 404;
+}
+
+void srv_router_allow(const struct srv_route *route, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(method_names) / sizeof(method_names[0]); i++) {
+        if (!(route->methods & method_names[i].bit))
+            continue;
+        if (out[0])
+            strncat(out, ", ", cap - strlen(out) - 1);
+        strncat(out, method_names[i].name, cap - strlen(out) - 1);
+    }
+}
+
+struct srv_route_metrics *srv_router_metrics(struct srv_app *app, size_t route_index)
+{
+    return &app->route_metrics[route_index];
+}
+
+void srv_router_observe(struct srv_route_metrics *m, int status, uint64_t elapsed_us)
+{
+    if (m == NULL)
+        return;
+    srv_counter_inc(m->by_status[status_slot(status)]);
+    srv_histogram_observe_us(m->latency, elapsed_us);
 }
 
 void srv_router_setup(struct srv_app *app)

@@ -50,17 +50,44 @@ struct srv_reqctx {
 
 typedef void (*srv_handler_fn)(struct srv_reqctx *rc, h2o_req_t *req);
 
+struct srv_body_req;
+typedef void (*srv_body_handler_fn)(struct srv_body_req *br);
+
 struct srv_route {
     const char *name;     /* metrics label and log field */
     const char *template; /* OpenAPI path, e.g. "/try/{debug_filename}/{debug_id}/{filename}" */
     unsigned methods;     /* SRV_* bits; other methods get 405 */
     srv_handler_fn handler;
+    /* For routes whose body may be large: runs on a blocking thread (see http/bodyreq.h), for
+     * POST and PUT; handler is then not used for those methods. */
+    srv_body_handler_fn body_handler;
 };
+
+/* Result of matching a request line against the route table. */
+struct srv_route_match {
+    const struct srv_route *route; /* NULL: no route (status 404 or 414) */
+    size_t route_index;
+    int status; /* 0 when routed and the method is allowed; else 404/405/414 */
+    size_t n_params;
+    const char *params[SRV_MAX_PARAMS]; /* decoded, NUL-terminated, in pool */
+    size_t param_lens[SRV_MAX_PARAMS];
+};
+
+/* Matches (method, path without query) against the table; decoded parameters go into pool. */
+void srv_router_match(h2o_mem_pool_t *pool, const char *method, size_t method_len, const char *path,
+                      size_t path_len, struct srv_route_match *out);
+/* "Method Not Allowed (PUT): /path" style text and the Allow list of a route. */
+void srv_router_allow(const struct srv_route *route, char *out, size_t cap);
 
 /* Registers the router as the handler of every path on the app's h2o configuration and creates
  * the per-route metrics. */
 void srv_router_setup(struct srv_app *app);
 void srv_router_cleanup(struct srv_app *app);
+
+/* The per-route metrics of a matched route, for requests served outside h2o. */
+struct srv_route_metrics *srv_router_metrics(struct srv_app *app, size_t route_index);
+/* Counts a finished request in the route's metrics. */
+void srv_router_observe(struct srv_route_metrics *m, int status, uint64_t elapsed_us);
 
 /* Prints "METHOD TEMPLATE" for every route, one per line (for `sigil serve --list-routes`). */
 void srv_router_list(FILE *out);
