@@ -73,7 +73,8 @@ const char *sig_strlist_get(const struct sig_strlist *l, size_t i, size_t *len)
         return "";
     }
     *len = l->offs[i + 1] - l->offs[i];
-    return l->data.data + l->offs[i];
+    /* Entries that are all empty leave the buffer unallocated. */
+    return l->data.data ? l->data.data + l->offs[i] : "";
 }
 
 static bool strlist_eq(const struct sig_strlist *l, size_t i, const char *s, size_t n)
