@@ -1,163 +1,19 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* store_suite.c: the backend-independent storage tests (see store_suite.h) and their helpers.
+/* store_suite.c: the backend-independent storage tests (see store_suite.h).
  * Assertions run on the main thread only: worker threads record failures in their results. */
 #include "store_suite.h"
 
-#include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "t.h"
-
-/* ------------------------------------------------------------------------------------------ */
-/* Helpers                                                                                    */
-/* ------------------------------------------------------------------------------------------ */
-
-int mem_sink(void *ctx, const void *data, size_t len)
-{
-    struct mem_sink *m = ctx;
-    m->calls++;
-    if (len > m->cap - m->len)
-        return 1;
-    char *p = realloc(m->data, m->len + len + 1);
-    if (p == NULL)
-        return 1;
-    m->data = p;
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    m->data[m->len] = '\0';
-    return 0;
-}
-
-void mem_sink_free(struct mem_sink *m)
-{
-    free(m->data);
-    m->data = NULL;
-    m->len = 0;
-}
-
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
-void md5_hex_of(const void *data, size_t len, char out[33])
-{
-    unsigned char md[16];
-    unsigned int n = 0;
-    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1)
-        T_FAIL("EVP_Digest failed");
-    hex(md, 16, out);
-}
-
-void gen_file(const char *path, uint64_t size, uint32_t seed, char md5_hex[33])
-{
-    enum { CHUNK = 1 << 20 };
-    uint32_t *buf = malloc(CHUNK);
-    FILE *f = fopen(path, "wb");
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    T_ASSERT(buf != NULL && f != NULL && ctx != NULL);
-    T_ASSERT(EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1);
-    uint32_t x = seed | 1;
-    for (uint64_t done = 0; done < size;) {
-        for (size_t i = 0; i < CHUNK / 4; i++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            buf[i] = x;
-        }
-        size_t n = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-        T_ASSERT(fwrite(buf, 1, n, f) == n);
-        T_ASSERT(EVP_DigestUpdate(ctx, buf, n) == 1);
-        done += n;
-    }
-    unsigned char md[16];
-    unsigned int n = 0;
-    T_ASSERT(EVP_DigestFinal_ex(ctx, md, &n) == 1);
-    hex(md, 16, md5_hex);
-    EVP_MD_CTX_free(ctx);
-    T_ASSERT(fclose(f) == 0);
-    free(buf);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-struct fetch_headers {
-    char *ce;
-    size_t cap;
-};
-
-static size_t fetch_header(char *buf, size_t size, size_t n, void *ud)
-{
-    struct fetch_headers *h = ud;
-    size_t len = size * n;
-    if (len > 17 && strncasecmp(buf, "content-encoding:", 17) == 0) {
-        const char *v = buf + 17;
-        size_t vlen = len - 17;
-        while (vlen > 0 && (*v == ' ')) {
-            v++;
-            vlen--;
-        }
-        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-            vlen--;
-        if (vlen < h->cap) {
-            memcpy(h->ce, v, vlen);
-            h->ce[vlen] = '\0';
-        }
-    }
-    return len;
-}
-
-static size_t fetch_body(char *buf, size_t size, size_t n, void *ud)
-{
-    return mem_sink(ud, buf, size * n) == 0 ? size * n : 0;
-}
-
-long http_fetch(const char *url, struct mem_sink *body, char *content_encoding, size_t ce_cap)
-{
-    struct fetch_headers h = {content_encoding, ce_cap};
-    content_encoding[0] = '\0';
-    CURL *c = curl_easy_init();
-    T_ASSERT(c != NULL);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    CURLcode r = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (r != CURLE_OK)
-        T_FAIL("fetching a storage URL failed: %s", curl_easy_strerror(r));
-    return status;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Suite plumbing                                                                             */
@@ -493,11 +349,36 @@ static int md5_sink(void *ctx, const void *data, size_t len)
     return EVP_DigestUpdate(m->ctx, data, len) == 1 ? 0 : 1;
 }
 
-static long max_rss_kib(void)
+/* Samples the resident set while a put runs, to catch a backend that holds the object. */
+struct rss_sampler {
+    pthread_t thread;
+    volatile int stop;
+    long base_kib, peak_kib;
+};
+
+static long rss_kib(void)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void *rss_sample(void *arg)
+{
+    struct rss_sampler *r = arg;
+    while (!r->stop) {
+        long now = rss_kib();
+        if (now > r->peak_kib)
+            r->peak_kib = now;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
 }
 
 void suite_large_streamed(void)
@@ -509,9 +390,13 @@ void suite_large_streamed(void)
 
     struct store s = open_store();
     struct sym_diag d = {0};
-    long rss_before = max_rss_kib();
+    struct rss_sampler rss = {.base_kib = rss_kib()};
+    rss.peak_kib = rss.base_kib;
+    T_ASSERT(pthread_create(&rss.thread, NULL, rss_sample, &rss) == 0);
     sym_err rc = s.ops->put_file(s.impl, "v1/big.pdb/ID/big.pdb", path, NULL, &d);
-    long rss_growth_kib = max_rss_kib() - rss_before;
+    rss.stop = 1;
+    pthread_join(rss.thread, NULL);
+    long rss_growth_kib = rss.peak_kib - rss.base_kib;
     remove(path);
     if (rc != SYM_OK)
         T_FAIL("put_file: %s: %s", sym_errname(rc), d.msg);
@@ -532,7 +417,7 @@ void suite_large_streamed(void)
     unsigned int n = 0;
     T_ASSERT(EVP_DigestFinal_ex(m.ctx, dig, &n) == 1);
     EVP_MD_CTX_free(m.ctx);
-    hex(dig, 16, got);
+    hex_encode(dig, 16, got);
     T_ASSERT_U64_EQ(m.len, size);
     T_ASSERT_STR_EQ(got, md5);
     T_ASSERT_OK(s.ops->del(s.impl, "v1/big.pdb/ID/big.pdb", NULL));
@@ -586,8 +471,9 @@ void suite_invalid_keys(void)
         T_ASSERT_EQ(url.len, 0);
         sym_buf_cleanup(&url);
     }
-    /* The longest valid component still works. */
-    long_comp[3 + STORE_MAX_COMPONENT_LEN] = '\0';
+    /* The longest valid component still works (as a directory: s3rver adds a suffix to the
+     * file name of an object, which then exceeds NAME_MAX). */
+    memcpy(long_comp + 3 + STORE_MAX_COMPONENT_LEN, "/x", 3);
     put_str(&s, long_comp, "ok", NULL);
     expect_text(&s, long_comp, "ok");
     close_store(&s);
@@ -697,8 +583,8 @@ void suite_url_fetch(void)
         char ce[32];
         T_ASSERT_EQ(http_fetch(url.data, &m, ce, sizeof(ce)), 200);
         T_ASSERT_STR_EQ(ce, "gzip"); /* as stored, not decoded on the way */
-        T_ASSERT_EQ(m.len, 19);
-        T_ASSERT_MEM_EQ(m.data, "\x1f\x8b not really gzip", 19);
+        T_ASSERT_EQ(m.len, 18);
+        T_ASSERT_MEM_EQ(m.data, "\x1f\x8b not really gzip", 18);
         mem_sink_free(&m);
         /* Appends: a prefix already in the buffer is kept. */
         sym_buf_reset(&url);
