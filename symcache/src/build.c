@@ -201,7 +201,8 @@ static sym_err append_list(struct builder *b, const struct bline *ln, const stru
     out += varint_put(out, n);
     if (n > 0) {
         out += varint_put(out, n_ck);
-        memcpy(out, b->scratch_ck.data, 8 * n_ck);
+        if (n_ck > 0)
+            memcpy(out, b->scratch_ck.data, 8 * n_ck);
         out += 8 * n_ck;
         out += varint_put(out, b->scratch_bytes.len);
         memcpy(out, b->scratch_bytes.data, b->scratch_bytes.len);
@@ -379,7 +380,14 @@ sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param
     b->pending_name.len = 0;
     if (f == NULL || !vec_append(&b->pending_name, name, n))
         return SYM_ENOMEM;
-    b->pending_hash = hash_bytes(name, n);
+    /* The name is interned later, so replace NUL bytes now to count them on this line. */
+    char *z = n ? memchr(b->pending_name.data, '\0', n) : NULL;
+    if (z != NULL) {
+        b->strings.nul_replaced++;
+        for (; z != NULL; z = memchr(z, '\0', (size_t)((char *)b->pending_name.data + n - z)))
+            *z = '_';
+    }
+    b->pending_hash = hash_bytes(b->pending_name.data, n);
     strtab_prefetch(&b->strings, b->pending_hash);
     *f = (struct bfunc){.start = addr, .size = (uint32_t)size, .seq = b->seq++};
     b->func_kept = true;

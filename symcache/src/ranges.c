@@ -194,6 +194,8 @@ static sym_err resolve_general(struct ival *it, size_t n, bool laminar, uint8_t 
 
 sym_err ivals_resolve(struct ival *items, size_t n, bool laminar, uint8_t *keep)
 {
+    if (n == 0)
+        return SYM_OK;
     int (*cmp)(const void *, const void *) = laminar ? cmp_laminar : cmp_disjoint;
     if (!is_sorted(items, n, cmp))
         qsort(items, n, sizeof(*items), cmp);

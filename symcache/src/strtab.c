@@ -67,6 +67,8 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
 {
     if (n > UINT32_MAX - 1)
         return SYM_ELIMIT;
+    if (n == 0)
+        s = ""; /* an empty name may come from an empty (NULL) buffer */
     uint32_t tag = (uint32_t)(h >> 32);
     size_t mask = t->n_slots - 1;
     size_t i = tag & mask;
