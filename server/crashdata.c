@@ -35,10 +35,8 @@ static sym_err convert(struct conv *c, const json_t *j, struct sig_value *out, i
         {
             if (i >= n)
                 break;
-            m[i].key = sig_arena_strndup(c->arena, key, key_len);
+            m[i].key = key; /* borrowed: lives as long as j */
             m[i].key_len = key_len;
-            if (m[i].key == NULL)
-                return sym_diag_set(c->diag, SYM_ENOMEM, "out of memory");
             sym_err rc = convert(c, v, &m[i].value, depth + 1);
             if (rc != SYM_OK)
                 return rc;
@@ -67,11 +65,8 @@ static sym_err convert(struct conv *c, const json_t *j, struct sig_value *out, i
         return SYM_OK;
     }
     case JSON_STRING: {
-        size_t n = json_string_length(j);
-        char *s = sig_arena_strndup(c->arena, json_string_value(j), n);
-        if (s == NULL)
-            return sym_diag_set(c->diag, SYM_ENOMEM, "out of memory");
-        *out = sig_value_strn(s, n);
+        /* Borrowed, not copied: the tree is only used while j is alive. */
+        *out = sig_value_strn(json_string_value(j), json_string_length(j));
         return SYM_OK;
     }
     case JSON_INTEGER:

@@ -22,9 +22,10 @@ struct srv_crashdata {
 };
 
 /* Converts any JSON value (normally an object) into out->root; out is caller-allocated and
- * initialized here. Returns SYM_OK; SYM_EINVAL for NULL arguments; SYM_ELIMIT when the document
- * is deeper or larger than the bounds above; SYM_ENOMEM. On failure out holds nothing to free
- * (srv_crashdata_cleanup is still allowed). */
+ * initialized here. Strings and keys are borrowed from j: j must outlive out. Returns SYM_OK;
+ * SYM_EINVAL for NULL arguments; SYM_ELIMIT when the document is deeper or larger than the bounds
+ * above; SYM_ENOMEM. On failure out holds nothing to free (srv_crashdata_cleanup is still allowed).
+ */
 sym_err srv_crashdata_from_json(const json_t *j, struct srv_crashdata *out,
                                 struct sym_diag *diag) SYM_MUST_CHECK;
 /* NULL is a no-op. */

@@ -167,6 +167,26 @@ int sig_raise(struct sig_generator *g, const char *fmt, ...)
 /* one run                                                          */
 /* ================================================================ */
 
+/* The top-level crash_data keys the rules read, resolved once per run. */
+static const char *const cd_keys[] = {
+    "java_stack_trace",
+    "java_exception",
+    "crashing_thread",
+    "threads",
+    "os",
+    "mdsw_status_string",
+    "reason",
+    "oom_allocation_size",
+    "js_large_allocation_failure",
+    "abort_message",
+    "async_shutdown_timeout",
+    "ipc_channel_error",
+    "additional_minidumps",
+    "ipc_message_name",
+    "hang",
+};
+#define N_CD_KEYS (sizeof(cd_keys) / sizeof(cd_keys[0]))
+
 struct run {
     struct sig_generator *g;
     const struct sig_lists *lists;
@@ -174,10 +194,31 @@ struct run {
     const struct sig_value *cd;
     bool debug;
     struct sig_result *r;
+    const struct sig_value *keys[N_CD_KEYS];
 };
+
+static void resolve_keys(struct run *x)
+{
+    memset(x->keys, 0, sizeof(x->keys));
+    if (x->cd->type != SIG_T_OBJ)
+        return;
+    /* Forward, so the last of duplicate keys wins as in a dict. */
+    for (size_t i = 0; i < x->cd->u.obj.n; i++) {
+        const struct sig_member *m = &x->cd->u.obj.members[i];
+        for (size_t k = 0; k < N_CD_KEYS; k++) {
+            if (m->key_len == strlen(cd_keys[k]) && memcmp(m->key, cd_keys[k], m->key_len) == 0) {
+                x->keys[k] = &m->value;
+                break;
+            }
+        }
+    }
+}
 
 static const struct sig_value *cd_get(const struct run *x, const char *key)
 {
+    for (size_t k = 0; k < N_CD_KEYS; k++)
+        if (cd_keys[k] == key || strcmp(cd_keys[k], key) == 0)
+            return x->keys[k];
     return sig_value_get(x->cd, key);
 }
 
@@ -1092,10 +1133,17 @@ static int rule_hung_process(struct run *x)
 static int rule_printable(struct run *x)
 {
     static const char RULE[] = "SigPrintableCharsOnly";
+    const char *s = x->r->signature.data;
+    size_t len = x->r->signature.len;
+    /* Common case: already printable ASCII with no surrounding whitespace. */
+    bool clean = len == 0 || (s[0] != ' ' && s[len - 1] != ' ');
+    for (size_t i = 0; clean && i < len; i++)
+        clean = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] <= 0x7e;
+    if (clean)
+        return 0;
     size_t a, e;
     py_strip(SIG(x), &a, &e);
     struct sym_buf *b = sig_begin(x);
-    const char *s = x->r->signature.data;
     for (size_t i = a; i < e; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c <= 0x7e)
@@ -1113,6 +1161,17 @@ static int rule_printable(struct run *x)
 
 static int rule_fix_whitespace(struct run *x)
 {
+    const char *sig = x->r->signature.data;
+    size_t len = x->r->signature.len;
+    bool clean = len == 0 ||
+                 (!py_isspace((unsigned char)sig[0]) && !py_isspace((unsigned char)sig[len - 1]));
+    for (size_t i = 0; clean && i < len; i++) {
+        unsigned char c = (unsigned char)sig[i];
+        if (c >= 0x80 || (py_isspace(c) && (c != ' ' || (i + 1 < len && sig[i + 1] == ' '))))
+            clean = false;
+    }
+    if (clean)
+        return 0;
     size_t a, e;
     py_strip(SIG(x), &a, &e);
     const char *s = x->r->signature.data;
@@ -1176,7 +1235,8 @@ sym_err sig_generate(struct sig_generator *g, const struct sig_lists *lists,
     if (g == NULL || lists == NULL || crash_data == NULL || out == NULL)
         return SYM_EINVAL;
     result_reset(out);
-    struct run x = {g, lists, builtin, crash_data, (flags & SIG_GEN_DEBUG) != 0, out};
+    struct run x = {g, lists, builtin, crash_data, (flags & SIG_GEN_DEBUG) != 0, out, {NULL}};
+    resolve_keys(&x);
     int rc = 0;
 #define RULE(name, call)                 \
     do {                                 \

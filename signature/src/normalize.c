@@ -242,40 +242,29 @@ static void fix_lambda(const char *s, size_t n, struct sym_buf *out)
     sym_buf_append(out, s + copied, n - copied);
 }
 
-/* re.sub(r" (?=[\*&,])", "", s) then re.sub(r",(?! )", ", ", s) */
+/* re.sub(r" (?=[\*&,])", "", s) then re.sub(r",(?! )", ", ", s). The comma rule runs on the
+ * output of the space rule, so "a ,b" becomes "a, b". Runs of untouched bytes are copied whole. */
 static void fix_space_comma(const char *s, size_t n, struct sym_buf *out)
 {
-    struct sym_buf *o = out;
-    size_t start = o->len;
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == ' ' && i + 1 < n && (s[i + 1] == '*' || s[i + 1] == '&' || s[i + 1] == ','))
-            continue;
-        sym_buf_append_char(o, s[i]);
+        char c = s[i];
+        if (c == ' ' && i + 1 < n && (s[i + 1] == '*' || s[i + 1] == '&' || s[i + 1] == ',')) {
+            sym_buf_append(out, s + run, i - run);
+            run = i + 1;
+        } else if (c == ',') {
+            /* The byte after this comma in the space-rule output: a space survives only when
+             * it is not itself followed by * & or ,. */
+            bool spaced = i + 1 < n && s[i + 1] == ' ' &&
+                          !(i + 2 < n && (s[i + 2] == '*' || s[i + 2] == '&' || s[i + 2] == ','));
+            if (!spaced) {
+                sym_buf_append(out, s + run, i + 1 - run);
+                sym_buf_append_char(out, ' ');
+                run = i + 1;
+            }
+        }
     }
-    if (o->err != SYM_OK)
-        return;
-    /* Second pass over what the first produced: the comma rule sees the spaces removed. */
-    size_t len = o->len - start;
-    size_t commas = 0;
-    for (size_t i = 0; i < len; i++)
-        if (o->data[start + i] == ',' && (i + 1 >= len || o->data[start + i + 1] != ' '))
-            commas++;
-    if (commas == 0)
-        return;
-    size_t old_len = o->len;
-    for (size_t k = 0; k < commas; k++)
-        sym_buf_append_char(o, ' ');
-    if (o->err != SYM_OK)
-        return;
-    char *d = o->data + start;
-    size_t w = len + commas;
-    for (size_t i = len; i-- > 0;) {
-        bool add = d[i] == ',' && (i + 1 >= len || d[i + 1] != ' ');
-        if (add)
-            d[--w] = ' ';
-        d[--w] = d[i];
-    }
-    (void)old_len;
+    sym_buf_append(out, s + run, n - run);
 }
 
 /* re.sub(r"::h[0-9a-fA-F]+$", "", s): `$` also matches before a final newline. */

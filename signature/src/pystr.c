@@ -209,7 +209,19 @@ const char *py_find(const char *s, size_t len, const char *needle, size_t nlen)
         return s;
     if (nlen > len)
         return NULL;
-    return memmem(s, len, needle, nlen);
+    /* The needles here are short and the haystacks frame-sized: a memchr on the first byte
+     * and a compare beats memmem's setup. */
+    const char *end = s + len - nlen + 1;
+    const char *p = s;
+    while (p < end) {
+        p = memchr(p, needle[0], (size_t)(end - p));
+        if (p == NULL)
+            return NULL;
+        if (memcmp(p + 1, needle + 1, nlen - 1) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
 }
 
 bool py_contains(const char *s, size_t len, const char *needle, size_t nlen)
