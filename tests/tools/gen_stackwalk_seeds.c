@@ -203,7 +203,7 @@ int main(int argc, char **argv)
         {"win", "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + ="},
         {"win", "$T1 .raSearch = $T0 $T1 4 - 8 @ = $ebp $T1 4 - ^ = $eip $T1 ^ = $esp $T1 4 + = "
                 "$20 $T0 48 - ^ = $23 $T0 52 - ^ ="},
-        {"winfpo", "4 8 12 0 1"},
+        {"win", "$T0 $ebp = $eip $T0 4 + ^ =$ebp $T0 ^ = $esp $T0 8 + = $T1 .undef ="},
     };
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
         uint8_t buf[512];
