@@ -1054,3 +1054,59 @@ void symup_ingest_free(struct symup_ingest *ing)
     sym_free(ing->dir);
     sym_free(ing);
 }
+
+/* ==== one file outside any archive (fileprep.c) ============================================= */
+
+/* The same rules and member slot as a zip member named `name`, for a file that already exists:
+ * it is "extracted" from the start, never created (so never removed) by the ingest, and its gzip
+ * goes to gz_path. */
+sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
+                             const char *gz_path, const struct symup_config *cfg,
+                             struct symup_ingest **out, struct symup_error *err)
+{
+    if (path == NULL || name == NULL || gz_path == NULL || cfg == NULL || out == NULL ||
+        !config_ok(cfg))
+        return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "invalid upload configuration");
+    struct symup_ingest *ing = sym_calloc(1, sizeof(*ing));
+    if (ing == NULL)
+        return nomem(err);
+    ing->cfg = *cfg;
+    ing->extract_started = true;
+    sym_buf_init(&ing->names, 0);
+    struct uniq u = {.first = 0, .last = 0, .kind = SYMUP_NAME_INVALID};
+    sym_err rc = SYM_OK;
+    size_t len = strlen(name);
+    ing->recs = sym_calloc(1, sizeof(*ing->recs));
+    ing->zip_path = sym_strndup(path, strlen(path));
+    sym_buf_append(&ing->names, name, len + 1);
+    if (ing->recs == NULL || ing->zip_path == NULL || sym_buf_err(&ing->names) != SYM_OK) {
+        rc = nomem(err);
+        goto out;
+    }
+    ing->recs[0] = (struct rec){.name_off = 0, .name_len = len, .size = size, .zip_index = 0};
+    ing->n_recs = 1;
+    rc = check_snippets(ing, &u, 1, err);
+    if (rc == SYM_OK)
+        rc = check_patterns(ing, &u, 1, err);
+    if (rc == SYM_OK)
+        rc = build_members(ing, &u, 1, err);
+    if (rc == SYM_OK)
+        rc = content_hash(ing, &u, 1, err);
+    if (rc != SYM_OK)
+        goto out;
+    struct slot *s = &ing->slots[0];
+    s->path = sym_strndup(path, strlen(path));
+    s->gz_path = sym_strndup(gz_path, strlen(gz_path));
+    if (s->path == NULL || s->gz_path == NULL) {
+        rc = nomem(err);
+        goto out;
+    }
+    s->extracted = true; /* created stays false: the caller's file is never removed */
+out:
+    if (rc != SYM_OK) {
+        symup_ingest_free(ing);
+        return rc;
+    }
+    *out = ing;
+    return SYM_OK;
+}

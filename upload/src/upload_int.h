@@ -29,4 +29,13 @@ bool symup__utf8_valid(const char *s, size_t len);
 /* ASCII case-insensitive "s ends with suffix" (suffix lower case). */
 bool symup__ends_with_ci(const char *s, size_t len, const char *suffix);
 
+/* fileprep.c's entry into ingest.c: an ingest of one member named `name` (size bytes) whose data
+ * is the existing file at path, which the ingest never writes or removes; a compressed copy goes
+ * to gz_path. Errors are those of symup_ingest_open() for that one name. */
+struct symup_config;
+struct symup_ingest;
+sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
+                             const char *gz_path, const struct symup_config *cfg,
+                             struct symup_ingest **out, struct symup_error *err);
+
 #endif
