@@ -170,6 +170,8 @@ static int replace_slice(struct sig_generator *g, const char *slice, size_t sl, 
 static int collapse(struct sig_generator *g, const char *s, size_t n, char open, char close,
                     enum collapse_kind kind, struct sym_buf *out, int depth_level)
 {
+    if (n == 0)
+        return buf_rc(out); /* also covers a NULL s from a buffer that failed earlier */
     size_t depth = 0, start = 0, seg = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -341,6 +343,8 @@ static int normalize_cpp(struct sig_generator *g, const struct sig_lists *lists,
     /* 4. Lambda numbers */
     sym_buf_reset(b);
     fix_lambda(a->data, a->len, b);
+    if (b->err != SYM_OK)
+        return (int)b->err;
     swap_bufs(a, b);
     /* 5. Types */
     sym_buf_reset(b);
