@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_image.c: opening symcache images: header and section validation, unaligned buffers,
+ * files (mmap), batch lookups, and robustness: truncated and bit-flipped images must give
+ * SYM_ECORRUPT or some answer, never a crash or an out-of-bounds read (run under ASan). */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "symtest.h"
+
+static const char fixture[] =
+    "MODULE Linux x86_64 D48F191186D67E69DF025AD71FB91E1F0 testproj\n"
+    "INFO CODE_ID 80AE0509E7CE335AE3CAB61C274274DE96049B64\n"
+    "FILE 0 /src/main.rs\nFILE 1 /src/helper.rs\n"
+    "INLINE_ORIGIN 0 helper::middle\nINLINE_ORIGIN 1 helper::inner\n"
+    "FUNC 7a40 85 0 testproj::main\n"
+    "INLINE 0 4 0 0 7a40 7d\n"
+    "INLINE 1 2 1 1 7a40 49\n"
+    "7a40 7 3 0\n7a47 33 392 1\n7a7a f 7 1\n7a89 31 392 1\n7aba 3 3 1\n7abd 8 5 0\n"
+    "FUNC 8000 400 8 long_function\n"
+    "PUBLIC 9000 4 a_public\n"
+    "STACK CFI INIT 7a40 85 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n"
+    "STACK CFI 7a41 .cfa: $rsp 16 + $rbp: .cfa -16 + ^\n"
+    "STACK WIN 4 8000 400 0 0 8 0 0 0 1 $eip 4 + ^ =\n"
+    "STACK WIN 0 8100 10 0 0 0 0 0 0 0 1\n";
+
+/* A function with many lines, so that line checkpoints exist. */
+static char *long_fixture(size_t *len)
+{
+    size_t cap = 1 << 16;
+    char *t = malloc(cap);
+    int n = snprintf(t, cap, "%sFUNC 10000 1000 0 many_lines\n", fixture);
+    for (int i = 0; i < 200; i++)
+        n += snprintf(t + n, cap - (size_t)n, "%x %x %d %d\n", 0x10000 + 16 * i, 12, 1000 + i,
+                      i % 2);
+    *len = (size_t)n;
+    return t;
+}
+
+static void test_open_validation(void)
+{
+    struct st_image s;
+    st_build(&s, fixture);
+    struct sym_image *img;
+    struct sym_diag d;
+    T_ASSERT_ERR(sym_image_open(NULL, 0, &img, &d), SYM_EINVAL);
+    T_ASSERT_ERR(sym_image_open(s.buf.data, 10, &img, &d), SYM_ECORRUPT);
+    T_ASSERT_ERR(sym_image_open(s.buf.data, s.buf.len - 1, &img, &d), SYM_ECORRUPT);
+    T_ASSERT(strstr(d.msg, "truncated") != NULL);
+    char *copy = malloc(s.buf.len + 8);
+    memcpy(copy, s.buf.data, s.buf.len);
+    copy[0] ^= 1;
+    T_ASSERT_ERR(sym_image_open(copy, s.buf.len, &img, &d), SYM_ECORRUPT);
+    T_ASSERT(strstr(d.msg, "magic") != NULL);
+    copy[0] ^= 1;
+    /* The version follows the 8-byte magic. */
+    uint32_t v = SYM_IMAGE_VERSION + 1;
+    memcpy(copy + 8, &v, 4);
+    T_ASSERT_ERR(sym_image_open(copy, s.buf.len, &img, &d), SYM_ECORRUPT);
+    T_ASSERT(strstr(d.msg, "version") != NULL);
+    v = SYM_IMAGE_VERSION;
+    memcpy(copy + 8, &v, 4);
+    /* Unaligned storage (an LMDB value may sit at any address). */
+    memmove(copy + 1, copy, s.buf.len);
+    T_ASSERT_OK(sym_image_open(copy + 1, s.buf.len, &img, &d));
+    struct sym_lookup l;
+    T_ASSERT_OK(sym_image_lookup(img, 0x7a7a, &l));
+    T_ASSERT_STR_EQ(st_str(l.function), "testproj::main");
+    T_ASSERT_EQ(l.n_inlines, 2);
+    size_t len;
+    T_ASSERT(sym_image_data(img, &len) == copy + 1 && len == s.buf.len);
+    sym_image_close(img);
+    sym_image_close(NULL);
+    free(copy);
+    st_free(&s);
+}
+
+static void test_open_file(void)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/x.symc", t_tmpdir());
+    struct sym_image *img;
+    struct sym_diag d;
+    T_ASSERT_ERR(sym_image_open_file(path, &img, &d), SYM_ENOTFOUND);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    T_ASSERT(fd >= 0);
+    close(fd);
+    T_ASSERT_ERR(sym_image_open_file(path, &img, &d), SYM_ECORRUPT);
+    struct st_image s;
+    st_build(&s, fixture);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    T_ASSERT(write(fd, s.buf.data, s.buf.len) == (ssize_t)s.buf.len);
+    close(fd);
+    T_ASSERT_OK(sym_image_open_file(path, &img, &d));
+    struct sym_lookup l;
+    T_ASSERT_OK(sym_image_lookup(img, 0x9010, &l));
+    T_ASSERT_STR_EQ(st_str(l.function), "a_public");
+    sym_image_close(img);
+    unlink(path);
+    st_free(&s);
+}
+
+/* sym_convert_file streams a .sym file into an image file; the result is what an in-memory
+ * parse gives. */
+static void test_convert_file(void)
+{
+    const char *dir = t_tmpdir();
+    char in[512], out[512];
+    snprintf(in, sizeof(in), "%s/in.sym", dir);
+    snprintf(out, sizeof(out), "%s/out.symc", dir);
+    size_t len;
+    char *text = long_fixture(&len);
+    int fd = open(in, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    T_ASSERT(write(fd, text, len) == (ssize_t)len);
+    close(fd);
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    T_ASSERT_OK(sym_convert_file(in, out, NULL, &st, &d));
+    struct st_image s;
+    st_build_n(&s, text, len);
+    T_ASSERT_U64_EQ(st.image_bytes, s.buf.len);
+    size_t olen;
+    char *img_bytes = t_read_file(out, &olen);
+    T_ASSERT_EQ(olen, s.buf.len);
+    T_ASSERT_MEM_EQ(img_bytes, s.buf.data, olen);
+    free(img_bytes);
+    char missing[512];
+    snprintf(missing, sizeof(missing), "%s/missing.sym", dir);
+    T_ASSERT_ERR(sym_convert_file(missing, out, NULL, NULL, &d), SYM_ENOTFOUND);
+    /* A failed conversion leaves no output or temporary file behind. */
+    fd = open(in, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    T_ASSERT(write(fd, "junk junk\n", 10) == 10);
+    close(fd);
+    unlink(out);
+    T_ASSERT_ERR(sym_convert_file(in, out, NULL, NULL, &d), SYM_EPARSE);
+    T_ASSERT(access(out, F_OK) != 0);
+    unlink(in);
+    rmdir(dir);
+    free(text);
+    st_free(&s);
+}
+
+static void test_lookup_many(void)
+{
+    size_t len;
+    char *text = long_fixture(&len);
+    struct st_image s;
+    st_build_n(&s, text, len);
+    enum { N = 600 };
+    uint64_t offs[N];
+    for (int i = 0; i < N; i++)
+        offs[i] = (uint64_t)(i * 7919) % 0x11000 + (i % 3 ? 0x7a00 : 0);
+    struct sym_lookup *many = calloc(N, sizeof(*many));
+    T_ASSERT_OK(sym_image_lookup_many(s.img, offs, N, many));
+    for (int i = 0; i < N; i++) {
+        struct sym_lookup *one = st_lookup(&s, offs[i]);
+        T_ASSERT_EQ(one->found, many[i].found);
+        T_ASSERT(sym_slice_eq(one->function, many[i].function));
+        T_ASSERT(sym_slice_eq(one->file, many[i].file));
+        T_ASSERT_EQ(one->line, many[i].line);
+        T_ASSERT_EQ(one->n_inlines, many[i].n_inlines);
+    }
+    T_ASSERT_OK(sym_image_lookup_many(s.img, NULL, 0, NULL));
+    T_ASSERT_ERR(sym_image_lookup_many(s.img, NULL, 1, many), SYM_EINVAL);
+    /* Lines past a checkpoint. */
+    ST_ASSERT_SYM(&s, 0x10000 + 16 * 151 + 3, "many_lines", "/src/helper.rs", 1151);
+    ST_ASSERT_SYM(&s, 0x10000 + 16 * 199, "many_lines", "/src/helper.rs", 1199);
+    ST_ASSERT_SYM(&s, 0x10000 + 16 * 64, "many_lines", "/src/main.rs", 1064);
+    ST_ASSERT_SYM(&s, 0x10000 + 16 * 64 + 12, "many_lines", "", 0);
+    free(many);
+    free(text);
+    st_free(&s);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+/* Runs every query on an image that opened; any error must be SYM_ECORRUPT or a not-found. */
+static void query_everything(const struct sym_image *img)
+{
+    static const uint64_t offs[] = {0,      0x7a40,  0x7a41,  0x7a7a,  0x7abd,
+                                    0x7ac4, 0x8000,  0x8100,  0x83ff,  0x9000,
+                                    0x9100, 0x10000, 0x10c83, 0x11000, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+        struct sym_lookup l;
+        sym_err rc = sym_image_lookup(img, offs[i], &l);
+        T_ASSERT(rc == SYM_OK || rc == SYM_ECORRUPT);
+        if (rc == SYM_OK && l.found) {
+            volatile char sink = 0;
+            for (size_t k = 0; k < l.function.n; k++)
+                sink ^= l.function.p[k];
+            for (size_t k = 0; k < l.file.n; k++)
+                sink ^= l.file.p[k];
+            for (size_t j = 0; j < l.n_inlines; j++)
+                for (size_t k = 0; k < l.inlines[j].function.n; k++)
+                    sink ^= l.inlines[j].function.p[k];
+            (void)sink;
+        }
+        struct sym_buf b;
+        sym_buf_init(&b, 1 << 20);
+        rc = sym_image_cfi_rules(img, offs[i], &b);
+        T_ASSERT(rc == SYM_OK || rc == SYM_ENOTFOUND || rc == SYM_ECORRUPT);
+        sym_buf_cleanup(&b);
+        struct sym_win_frame w;
+        rc = sym_image_win_frame(img, offs[i], &w);
+        T_ASSERT(rc == SYM_OK || rc == SYM_ENOTFOUND || rc == SYM_ECORRUPT);
+    }
+    struct sym_image_info info;
+    sym_image_info(img, &info);
+    for (size_t i = 0; i < 8; i++) {
+        struct sym_func_info f;
+        struct sym_public_info p;
+        struct sym_slice sl;
+        sym_err rc = sym_image_func_at(img, i, &f);
+        T_ASSERT(rc == SYM_OK || rc == SYM_EINVAL || rc == SYM_ECORRUPT);
+        rc = sym_image_public_at(img, i, &p);
+        T_ASSERT(rc == SYM_OK || rc == SYM_EINVAL || rc == SYM_ECORRUPT);
+        rc = sym_image_file_at(img, i, &sl);
+        T_ASSERT(rc == SYM_OK || rc == SYM_EINVAL || rc == SYM_ECORRUPT);
+    }
+    struct sym_module_info m;
+    sym_image_module(img, &m);
+}
+
+/* Truncations and random corruption never crash. Each case runs on an exactly-sized heap copy
+ * so that ASan catches any read past the end. */
+static void test_corruption(void)
+{
+    size_t len;
+    char *text = long_fixture(&len);
+    struct st_image s;
+    st_build_n(&s, text, len);
+    free(text);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int opened = 0;
+    for (int round = 0; round < 3000; round++) {
+        size_t n = s.buf.len;
+        char *copy = malloc(n);
+        memcpy(copy, s.buf.data, n);
+        int flips = 1 + (int)(rng_next(&seed) % 8);
+        /* A third of the rounds corrupt only the header and section table (where offsets
+         * live), the others only the record data (which opening does not look at). */
+        bool header = round % 3 == 0;
+        size_t hdr = 1024 < n ? 1024 : n;
+        for (int f = 0; f < flips; f++) {
+            size_t at = header ? (size_t)(rng_next(&seed) % hdr)
+                               : hdr + (size_t)(rng_next(&seed) % (n - hdr));
+            copy[at] = (char)rng_next(&seed);
+        }
+        struct sym_image *img;
+        if (sym_image_open(copy, n, &img, NULL) == SYM_OK) {
+            opened++;
+            query_everything(img);
+            sym_image_close(img);
+        }
+        free(copy);
+    }
+    /* Most data-section corruptions still open (no per-record validation at open). */
+    T_ASSERT(opened > 1500);
+    for (size_t cut = 0; cut < s.buf.len; cut += 1 + cut / 8) {
+        char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, s.buf.data, cut);
+        struct sym_image *img;
+        T_ASSERT_ERR(sym_image_open(copy, cut, &img, NULL), SYM_ECORRUPT);
+        free(copy);
+    }
+    st_free(&s);
+}
+
+T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
+       T_TEST(test_lookup_many), T_TEST(test_corruption))
