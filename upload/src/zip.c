@@ -130,6 +130,15 @@ static enum eocd_result read_eocd(int fd, uint64_t file_size, uint64_t *entries)
 
 /* ---- libarchive under the private locale --------------------------------------------------- */
 
+/* libarchive messages sometimes end in a line break; the text goes into a JSON error body. */
+static void append_text(struct sym_buf *b, const char *text)
+{
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        n--;
+    sym_buf_append(b, text, n);
+}
+
 static sym_err archive_fail(struct symup_zip *z, struct symup_error *err, const char *what)
 {
     int e = archive_errno(z->a);
@@ -144,7 +153,7 @@ static sym_err archive_fail(struct symup_zip *z, struct symup_error *err, const 
     struct sym_buf b;
     symup__msg_init(&b);
     sym_buf_append_str(&b, "Bad zip file: ");
-    sym_buf_append_str(&b, text);
+    append_text(&b, text);
     if (what != NULL) {
         sym_buf_append_str(&b, " (member ");
         symup_pyrepr(&b, what, strlen(what));
@@ -458,7 +467,7 @@ sym_err symup_zip_read(struct symup_zip *z, void *buf, size_t cap, size_t *n_out
         sym_buf_append_str(&b, "Bad zip file: member ");
         symup_pyrepr(&b, z->name, z->name_len);
         sym_buf_append_str(&b, " cannot be read: ");
-        sym_buf_append_str(&b, text != NULL ? text : "damaged data");
+        append_text(&b, text != NULL ? text : "damaged data");
         return symup__fail_buf(err, SYM_EPARSE, SYMUP_R_CORRUPT, &b);
     }
     if (n == 0) {
