@@ -126,6 +126,10 @@ static void copy_generator(char *dst, struct tok t)
 static int header_line(const char *s, size_t len, struct symup_header *h)
 {
     struct tok t[MAX_TOKENS];
+    bool header = starts_with(s, len, "MODULE") || starts_with(s, len, "INFO");
+    /* a NUL would silently cut a field short (and the database refuses it) */
+    if (header && memchr(s, '\0', len) != NULL)
+        return -1;
     if (starts_with(s, len, "MODULE")) {
         if (split(s, len, t, 5, false) != 5)
             return -1;

@@ -875,6 +875,87 @@ static void test_parallel_prepare(void)
     scratch_done(&s);
 }
 
+/* The server's intended use: each member is handed to a worker as soon as it is extracted, while
+ * extraction goes on. */
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t items[N_PAR];
+    size_t head, tail;
+    bool closed;
+    struct symup_ingest *ing;
+    int failures;
+};
+
+static sym_err enqueue(void *ctx, size_t i)
+{
+    struct queue *q = ctx;
+    pthread_mutex_lock(&q->mu);
+    q->items[q->tail++] = i;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    return SYM_OK;
+}
+
+static void *queue_worker(void *arg)
+{
+    struct queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        while (q->head == q->tail && !q->closed)
+            pthread_cond_wait(&q->cv, &q->mu);
+        if (q->head == q->tail) {
+            pthread_mutex_unlock(&q->mu);
+            return NULL;
+        }
+        size_t i = q->items[q->head++];
+        pthread_mutex_unlock(&q->mu);
+        struct symup_prepared p;
+        sym_err rc = symup_prepare(q->ing, i, &p, NULL);
+        if (rc == SYM_OK) {
+            symup_member_release(q->ing, i);
+        } else {
+            pthread_mutex_lock(&q->mu);
+            q->failures++;
+            pthread_mutex_unlock(&q->mu);
+        }
+    }
+}
+
+static void test_pipelined_extract_prepare(void)
+{
+    struct scratch s;
+    scratch_init(&s);
+    struct zipw *z = zipw_new();
+    struct zipw_opts def = {.deflate = true};
+    for (int i = 0; i < N_PAR; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "libfoo.so/ABC%d/libfoo.so.sym", i);
+        zipw_add(z, name, strlen(name), SYM_TEXT, strlen(SYM_TEXT), &def);
+    }
+    zipw_write(z, s.zip);
+    struct queue q = {.ing = open_ok(&s, NULL)};
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++)
+        T_ASSERT_EQ(pthread_create(&th[t], NULL, queue_worker, &q), 0);
+    sym_err rc = symup_ingest_extract(q.ing, s.out, enqueue, &q, NULL);
+    pthread_mutex_lock(&q.mu);
+    q.closed = true;
+    pthread_cond_broadcast(&q.cv);
+    pthread_mutex_unlock(&q.mu);
+    for (int t = 0; t < 2; t++)
+        pthread_join(th[t], NULL);
+    T_ASSERT_OK(rc);
+    T_ASSERT_EQ(q.head, N_PAR);
+    T_ASSERT_EQ(q.failures, 0);
+    symup_ingest_free(q.ing);
+    pthread_cond_destroy(&q.cv);
+    pthread_mutex_destroy(&q.mu);
+    scratch_done(&s);
+}
+
 /* Every allocation of the pipeline fails in turn: each run ends in SYM_ENOMEM or success, and
  * leaves no file and (under LSan) no leak. */
 static void test_alloc_failures(void)
@@ -933,4 +1014,5 @@ T_LIST(T_TEST(test_corpus_outcomes), T_TEST(test_corpus_sample_details), T_TEST(
        T_TEST(test_patterns), T_TEST(test_ignored_and_hash), T_TEST(test_rule_order_and_snippets),
        T_TEST(test_key_limits_and_conflicts), T_TEST(test_limits), T_TEST(test_bombs_and_damage),
        T_TEST(test_extract_callback_and_release), T_TEST(test_gzip_deterministic_and_config),
-       T_TEST(test_strict_header), T_TEST(test_parallel_prepare), T_TEST(test_alloc_failures))
+       T_TEST(test_strict_header), T_TEST(test_parallel_prepare),
+       T_TEST(test_pipelined_extract_prepare), T_TEST(test_alloc_failures))

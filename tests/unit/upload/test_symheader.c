@@ -103,6 +103,8 @@ static void test_parse_errors(void)
     expect_invalid(&h);
     parse("MODULE Linux x86_64 ABC libxul.so\nINFO VENDOR \xc3\n", &h);
     expect_invalid(&h);
+    symup_header_parse("MODULE a b C li\0b.so\n", 21, &h);
+    expect_invalid(&h);
     /* an error after good lines still voids everything */
     parse("MODULE Linux x86_64 ABC libxul.so\nINFO CODE_ID DEF\nMODULE x\n", &h);
     expect_invalid(&h);
