@@ -75,7 +75,7 @@ static inline const char *st_str(struct sym_slice sl)
 /* The CFI rules at off as a string, or "-" when none. */
 static inline const char *st_cfi(const struct st_image *s, uint64_t off)
 {
-    static _Thread_local char out[1024];
+    static _Thread_local char out[65536];
     struct sym_buf b;
     sym_buf_init(&b, 0);
     sym_err rc = sym_image_cfi_rules(s->img, off, &b);
