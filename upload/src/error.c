@@ -20,6 +20,21 @@ const char *symup_reason_name(enum symup_reason r)
     return "unknown";
 }
 
+bool symup_error_is_input(const struct symup_error *e)
+{
+    if (e == NULL)
+        return false;
+    switch (e->reason) {
+    case SYMUP_R_NONE:
+    case SYMUP_R_IO:
+    case SYMUP_R_NOMEM:
+    case SYMUP_R_CONFIG:
+        return false;
+    default:
+        return true;
+    }
+}
+
 void symup_error_clear(struct symup_error *e)
 {
     if (e == NULL)

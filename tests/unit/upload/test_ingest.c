@@ -45,6 +45,7 @@ static void expect_refused(struct scratch *s, const struct symup_config *cfg, sy
                symup_reason_name(reason), err.msg);
     if (msg != NULL)
         T_ASSERT_STR_EQ(err.msg, msg);
+    T_ASSERT(symup_error_is_input(&err) == (reason != SYMUP_R_CONFIG));
     T_ASSERT(strncmp(err.diag.msg, err.msg, sizeof(err.diag.msg) - 4) == 0 ||
              strlen(err.msg) < sizeof(err.diag.msg));
 }
@@ -754,6 +755,10 @@ static void test_gzip_deterministic_and_config(void)
     struct symup_error err;
     T_ASSERT_ERR(symup_ingest_open(s.zip, &cfg, &ing, &err), SYM_EINVAL);
     T_ASSERT_EQ(err.reason, SYMUP_R_CONFIG);
+    T_ASSERT(!symup_error_is_input(&err));
+    symup_error_clear(&err);
+    T_ASSERT(err.code == SYM_OK && err.msg[0] == '\0' && !symup_error_is_input(&err));
+    T_ASSERT_STR_EQ(symup_reason_name(SYMUP_R_RATIO), "ratio");
     scratch_done(&s);
 }
 

@@ -7,6 +7,8 @@
 #ifndef SYMUP_ERROR_H
 #define SYMUP_ERROR_H
 
+#include <stdbool.h>
+
 #include "sym/err.h"
 
 /* Room for the longest message: a fixed text plus a quoted member name of up to the configured
@@ -61,6 +63,11 @@ struct symup_error {
 
 /* Stable lower-case name of a reason ("pattern", "ratio"...), for metrics and logs; never NULL. */
 const char *symup_reason_name(enum symup_reason r);
+
+/* True when the archive (the client's input) caused the error, so that the caller answers with
+ * e->msg as the client-facing reason: every reason from NOT_ZIP to NAME_TOO_LONG. False for NONE,
+ * IO, NOMEM and CONFIG, which are the server's problems (their texts are for logs). */
+bool symup_error_is_input(const struct symup_error *e);
 
 /* Resets *e to SYM_OK / SYMUP_R_NONE with empty texts; NULL is a no-op. */
 void symup_error_clear(struct symup_error *e);
