@@ -20,7 +20,8 @@
  *   SYM_EINVAL     a bad key or argument;
  *   SYM_ENOMEM     out of memory;
  *   SYM_ELIMIT     the sink refused more bytes, or an object exceeds a backend limit;
- * with a message in the optional struct sym_diag (URLs, keys and credentials never go there). */
+ * with a message in the optional struct sym_diag (operations never put URLs, keys or
+ * credentials there; store_open() names the folder it could not create). */
 #ifndef SRV_STORE_H
 #define SRV_STORE_H
 

@@ -166,8 +166,8 @@ static bool attrs_line(const char *line, size_t len, struct store_object_info *i
     return true;
 }
 
-static sym_err attrs_parse(const char *buf, size_t len, struct store_object_info *info,
-                           struct sym_diag *d)
+sym_err store_fs_attrs_parse(const char *buf, size_t len, struct store_object_info *info,
+                             struct sym_diag *d)
 {
     const char *p = buf, *end = buf + len;
     bool first = true;
@@ -206,7 +206,7 @@ static sym_err info_from_fd(int fd, const struct stat *st, struct store_object_i
         return sym_diag_set(d, SYM_ECORRUPT, "stored object attributes are too large");
     if (n < 0)
         return io_err(d, "cannot read object attributes", errno);
-    return attrs_parse(buf, (size_t)n, info, d);
+    return store_fs_attrs_parse(buf, (size_t)n, info, d);
 }
 
 /* ------------------------------------------------------------------------------------------ */

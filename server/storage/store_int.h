@@ -24,6 +24,15 @@ sym_err store_fs_open(const char *rest, struct store *out, struct sym_diag *d);
 sym_err store_s3_open(const char *rest, const struct store_config *cfg, struct store *out,
                       struct sym_diag *d);
 
+/* Parsers of stored data, exposed for tests and fuzzing. store_fs_attrs_parse() reads the local
+ * folder's attribute text (store_fs.c) into info (which the caller zeroes): SYM_ECORRUPT when
+ * malformed. store_s3_header() reads one S3 response header line "Name: value" (no CRLF) into
+ * info; false when a stored attribute (content type, encoding, cache control) cannot be
+ * represented. Both read exactly len bytes. */
+sym_err store_fs_attrs_parse(const char *buf, size_t len, struct store_object_info *info,
+                             struct sym_diag *d);
+bool store_s3_header(struct store_object_info *info, const char *line, size_t len);
+
 /* SYM_EINVAL unless opts (NULL allowed) follows the rules of struct store_put_opts. */
 sym_err store_put_opts_check(const struct store_put_opts *opts, struct sym_diag *d);
 /* The content type to record for opts (NULL allowed): never NULL. */

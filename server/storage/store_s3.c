@@ -185,29 +185,35 @@ static bool header_is(const char *name, size_t nlen, const char *want)
     return nlen == strlen(want) && strncasecmp(name, want, nlen) == 0;
 }
 
-static void parse_header(struct s3_call *c, const char *name, size_t nlen, const char *v,
-                         size_t vlen)
+static bool all_digits(const char *s, size_t len)
 {
-    struct store_object_info *info = &c->info;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return len > 0;
+}
+
+/* One response header into info; false when a stored attribute cannot be represented. */
+static bool parse_header(struct store_object_info *info, const char *name, size_t nlen,
+                         const char *v, size_t vlen)
+{
+    char tmp[64];
     if (header_is(name, nlen, "content-length")) {
-        char tmp[24];
-        if (vlen > 0 && vlen < sizeof(tmp) && strspn(v, "0123456789") >= vlen) {
+        if (vlen < 21 && all_digits(v, vlen)) {
             memcpy(tmp, v, vlen);
             tmp[vlen] = '\0';
             info->size = strtoull(tmp, NULL, 10);
         }
     } else if (header_is(name, nlen, "content-type")) {
-        c->bad_attrs |= !store_attr_copy(info->content_type, sizeof(info->content_type), v, vlen);
+        return store_attr_copy(info->content_type, sizeof(info->content_type), v, vlen);
     } else if (header_is(name, nlen, "content-encoding")) {
-        c->bad_attrs |=
-            !store_attr_copy(info->content_encoding, sizeof(info->content_encoding), v, vlen);
+        return store_attr_copy(info->content_encoding, sizeof(info->content_encoding), v, vlen);
     } else if (header_is(name, nlen, "cache-control")) {
-        c->bad_attrs |= !store_attr_copy(info->cache_control, sizeof(info->cache_control), v, vlen);
+        return store_attr_copy(info->cache_control, sizeof(info->cache_control), v, vlen);
     } else if (header_is(name, nlen, "etag")) {
         if (!store_attr_copy(info->etag, sizeof(info->etag), v, vlen))
             info->etag[0] = '\0';
     } else if (header_is(name, nlen, "last-modified")) {
-        char tmp[64];
         if (vlen < sizeof(tmp)) {
             memcpy(tmp, v, vlen);
             tmp[vlen] = '\0';
@@ -217,8 +223,7 @@ static void parse_header(struct s3_call *c, const char *name, size_t nlen, const
     } else if (header_is(name, nlen, "x-amz-meta-original_size")) {
         /* Metadata written by other tools may be anything: a bad value counts as absent, and
          * callers then fall back on the stored size, as Tecken does. */
-        char tmp[24];
-        if (vlen > 0 && vlen < 21 && strspn(v, "0123456789") >= vlen) {
+        if (vlen < 21 && all_digits(v, vlen)) {
             memcpy(tmp, v, vlen);
             tmp[vlen] = '\0';
             errno = 0;
@@ -226,15 +231,28 @@ static void parse_header(struct s3_call *c, const char *name, size_t nlen, const
             info->has_original_size = errno == 0;
             info->original_size = info->has_original_size ? n : 0;
         }
-    } else if (header_is(name, nlen, "x-amz-meta-original_md5_hash")) {
-        char tmp[33];
-        if (vlen == 32) {
-            for (size_t i = 0; i < 32; i++)
-                tmp[i] = (v[i] >= 'A' && v[i] <= 'F') ? (char)(v[i] - 'A' + 'a') : v[i];
-            if (store_md5_hex_ok(tmp, 32))
-                memcpy(info->original_md5, tmp, 32), info->original_md5[32] = '\0';
+    } else if (header_is(name, nlen, "x-amz-meta-original_md5_hash") && vlen == 32) {
+        for (size_t i = 0; i < 32; i++)
+            tmp[i] = (v[i] >= 'A' && v[i] <= 'F') ? (char)(v[i] - 'A' + 'a') : v[i];
+        if (store_md5_hex_ok(tmp, 32)) {
+            memcpy(info->original_md5, tmp, 32);
+            info->original_md5[32] = '\0';
         }
     }
+    return true;
+}
+
+bool store_s3_header(struct store_object_info *info, const char *line, size_t len)
+{
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL)
+        return true;
+    const char *v = colon + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    return parse_header(info, line, (size_t)(colon - line), v, (size_t)(end - v));
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
@@ -259,15 +277,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
                 c->status = c->status * 10 + (sp[i] - '0');
         return size * n;
     }
-    const char *colon = memchr(buf, ':', len);
-    if (colon == NULL)
-        return size * n;
-    const char *v = colon + 1, *end = buf + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    parse_header(c, buf, (size_t)(colon - buf), v, (size_t)(end - v));
+    if (!store_s3_header(&c->info, buf, len))
+        c->bad_attrs = true;
     return size * n;
 }
 

@@ -184,7 +184,7 @@ void suite_empty_object(void)
 struct overwrite_ctx {
     struct store *s;
     pthread_rwlock_t turn; /* taken only when the backend does not overwrite atomically */
-    volatile int stop;
+    int stop;              /* atomic */
     int reads, torn, errors;
     char why[160];
 };
@@ -234,7 +234,7 @@ static void *overwrite_reader(void *arg)
 {
     struct overwrite_ctx *o = arg;
     struct mem_sink m = {0};
-    while (!o->stop) {
+    while (!__atomic_load_n(&o->stop, __ATOMIC_RELAXED)) {
         struct store_object_info info;
         m.len = 0;
         m.cap = 1 << 20;
@@ -283,7 +283,7 @@ void suite_overwrite(void)
     int seen = __atomic_load_n(&o.reads, __ATOMIC_RELAXED);
     while (__atomic_load_n(&o.reads, __ATOMIC_RELAXED) < seen + 4)
         sched_yield();
-    o.stop = 1;
+    __atomic_store_n(&o.stop, 1, __ATOMIC_RELAXED);
     for (int i = 0; i < 2; i++)
         pthread_join(readers[i], NULL);
     printf("    %d reads raced 40 overwrites (%s)\n", o.reads,
@@ -352,7 +352,7 @@ static int md5_sink(void *ctx, const void *data, size_t len)
 /* Samples the resident set while a put runs, to catch a backend that holds the object. */
 struct rss_sampler {
     pthread_t thread;
-    volatile int stop;
+    int stop; /* atomic */
     long base_kib, peak_kib;
 };
 
@@ -371,7 +371,7 @@ static long rss_kib(void)
 static void *rss_sample(void *arg)
 {
     struct rss_sampler *r = arg;
-    while (!r->stop) {
+    while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
         long now = rss_kib();
         if (now > r->peak_kib)
             r->peak_kib = now;
@@ -394,7 +394,7 @@ void suite_large_streamed(void)
     rss.peak_kib = rss.base_kib;
     T_ASSERT(pthread_create(&rss.thread, NULL, rss_sample, &rss) == 0);
     sym_err rc = s.ops->put_file(s.impl, "v1/big.pdb/ID/big.pdb", path, NULL, &d);
-    rss.stop = 1;
+    __atomic_store_n(&rss.stop, 1, __ATOMIC_RELAXED);
     pthread_join(rss.thread, NULL);
     long rss_growth_kib = rss.peak_kib - rss.base_kib;
     remove(path);

@@ -40,17 +40,17 @@ struct request {
 struct mock {
     int fd, port;
     pthread_t thread;
-    volatile int stop;
+    int stop;                  /* atomic */
     const char *const *script; /* responses in order; the last one repeats */
     size_t n_script;
     struct request reqs[MAX_REQS];
-    volatile int n_reqs;
+    int n_reqs; /* atomic: requests[0..n_reqs) are complete */
 };
 
 static bool wait_readable(struct mock *m, int fd)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    while (!m->stop) {
+    while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
         int r = poll(&p, 1, 20);
         if (r > 0)
             return true;
@@ -116,7 +116,7 @@ static void serve_one(struct mock *m, int c)
     const char *resp = m->script[(size_t)idx < m->n_script ? (size_t)idx : m->n_script - 1];
     __atomic_store_n(&m->n_reqs, idx + 1, __ATOMIC_RELEASE);
     if (strcmp(resp, HANG) == 0) {
-        while (!m->stop && wait_readable(m, c)) {
+        while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED) && wait_readable(m, c)) {
             if (recv(c, buf, sizeof(buf), 0) <= 0)
                 break;
         }
@@ -139,6 +139,11 @@ static void *mock_main(void *arg)
     return NULL;
 }
 
+static int n_reqs(struct mock *m)
+{
+    return __atomic_load_n(&m->n_reqs, __ATOMIC_ACQUIRE);
+}
+
 static struct mock *mock_start(const char *const *script, size_t n)
 {
     struct mock *m = calloc(1, sizeof(*m));
@@ -159,7 +164,7 @@ static struct mock *mock_start(const char *const *script, size_t n)
 
 static void mock_stop(struct mock *m)
 {
-    m->stop = 1;
+    __atomic_store_n(&m->stop, 1, __ATOMIC_RELAXED);
     pthread_join(m->thread, NULL);
     close(m->fd);
     for (int i = 0; i < MAX_REQS; i++)
@@ -219,7 +224,7 @@ static void test_5xx_then_ok(void)
     struct store s = open_mock(m, "", true, 2, 5000);
     struct store_object_info info;
     T_ASSERT_OK(s.ops->head(s.impl, "v1/a", &info, NULL));
-    T_ASSERT_EQ(m->n_reqs, 3);
+    T_ASSERT_EQ(n_reqs(m), 3);
     T_ASSERT_EQ(info.size, 5);
     T_ASSERT_STR_EQ(info.content_type, "text/plain");
     T_ASSERT_STR_EQ(info.etag, "\"abc\"");
@@ -238,7 +243,7 @@ static void test_5xx_exhausts_retries(void)
     struct store_object_info info;
     struct sym_diag d = {0};
     T_ASSERT_ERR(s.ops->head(s.impl, "v1/a", &info, &d), SYM_EUNAVAIL);
-    T_ASSERT_EQ(m->n_reqs, 3);
+    T_ASSERT_EQ(n_reqs(m), 3);
     T_ASSERT(strstr(d.msg, "HTTP 500") != NULL);
     T_ASSERT(strstr(d.msg, "after 3 attempts") != NULL);
     T_ASSERT(strstr(d.msg, "127.0.0.1") == NULL); /* no URL in messages */
@@ -259,7 +264,7 @@ static void test_4xx_not_retried(void)
     struct store s = open_mock(m, "", true, 3, 5000);
     struct sym_diag d = {0};
     T_ASSERT_ERR(s.ops->put_mem(s.impl, "v1/a", "x", 1, NULL, &d), SYM_EIO);
-    T_ASSERT_EQ(m->n_reqs, 1);
+    T_ASSERT_EQ(n_reqs(m), 1);
     T_ASSERT_STR_EQ(d.msg, "storage PUT answered HTTP 403 (AccessDenied)");
     /* For the heartbeat, refused credentials mean the storage is unusable. */
     T_ASSERT_ERR(s.ops->ping(s.impl, &d), SYM_EUNAVAIL);
@@ -284,7 +289,7 @@ static void test_404_mapping(void)
     T_ASSERT_STR_EQ(d.msg, "storage bucket does not exist");
     T_ASSERT_ERR(s.ops->ping(s.impl, &d), SYM_EUNAVAIL); /* HEAD on a missing bucket */
     T_ASSERT_STR_EQ(d.msg, "storage bucket does not exist");
-    T_ASSERT_EQ(m->n_reqs, 5); /* none of these is retried */
+    T_ASSERT_EQ(n_reqs(m), 5); /* none of these is retried */
     T_ASSERT_EQ(ms.calls, 0);
     store_close(&s);
     mock_stop(m);
@@ -317,7 +322,7 @@ static void test_header_cap(void)
     struct sym_diag d = {0};
     T_ASSERT_ERR(s.ops->head(s.impl, "v1/a", &info, &d), SYM_EIO);
     T_ASSERT(strstr(d.msg, "headers exceed") != NULL);
-    T_ASSERT_EQ(m->n_reqs, 1);
+    T_ASSERT_EQ(n_reqs(m), 1);
     store_close(&s);
     mock_stop(m);
 }
@@ -355,7 +360,7 @@ static void test_hang_times_out(void)
     double secs = elapsed_since(&t0);
     printf("    \"%s\" after %.3f s\n", d.msg, secs);
     T_ASSERT(strstr(d.msg, "timed out") != NULL);
-    T_ASSERT_EQ(m->n_reqs, 2);
+    T_ASSERT_EQ(n_reqs(m), 2);
     T_ASSERT(secs >= 0.55 && secs < 4.0);
     store_close(&s);
     mock_stop(m);
@@ -398,7 +403,7 @@ static void test_cut_get_not_retried(void)
     struct store_object_info info;
     struct sym_diag d = {0};
     T_ASSERT_ERR(s.ops->get(s.impl, "v1/a", mem_sink, &ms, &info, &d), SYM_EUNAVAIL);
-    T_ASSERT_EQ(m->n_reqs, 1); /* the sink already had bytes: no second attempt */
+    T_ASSERT_EQ(n_reqs(m), 1); /* the sink already had bytes: no second attempt */
     T_ASSERT_EQ(ms.len, 500);
     T_ASSERT_STR_EQ(info.content_encoding, "gzip"); /* info came before the first byte */
     mem_sink_free(&ms);
@@ -555,7 +560,7 @@ static void test_put_file_retry_rewinds(void)
     sym_err rc = s.ops->put_file(s.impl, "v1/f", path, NULL, &d);
     if (rc != SYM_OK)
         T_FAIL("put_file: %s", d.msg);
-    T_ASSERT_EQ(m->n_reqs, 2);
+    T_ASSERT_EQ(n_reqs(m), 2);
     const struct request *r = &m->reqs[1];
     char v[256];
     T_ASSERT_EQ(r->body_len, 300 * 1024);
