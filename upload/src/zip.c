@@ -90,10 +90,15 @@ static bool pread_full(int fd, void *buf, size_t len, uint64_t off)
 
 enum eocd_result { EOCD_FOUND, EOCD_MISSING, EOCD_IOERR, EOCD_NOMEM };
 
+struct eocd {
+    uint64_t entries; /* as announced */
+    uint64_t cd_size;
+    uint64_t cd_end; /* where the central directory ends: the (Zip64) end record */
+};
+
 /* Finds the end-of-central-directory record the way Python's zipfile does (the last signature
- * in the final 64 KiB + 22 bytes) and returns the announced entry count, from the Zip64 record
- * when the classic one says 0xFFFF. */
-static enum eocd_result read_eocd(int fd, uint64_t file_size, uint64_t *entries)
+ * in the final 64 KiB + 22 bytes), and the Zip64 record when a locator precedes it. */
+static enum eocd_result read_eocd(int fd, uint64_t file_size, struct eocd *out)
 {
     if (file_size < EOCD_LEN)
         return EOCD_MISSING;
@@ -110,22 +115,51 @@ static enum eocd_result read_eocd(int fd, uint64_t file_size, uint64_t *entries)
     for (size_t pos = scan - EOCD_LEN + 1; pos-- > 0;) {
         if (memcmp(buf + pos, "PK\x05\x06", 4) != 0)
             continue;
-        *entries = le16(buf + pos + 10);
+        out->entries = le16(buf + pos + 10);
+        out->cd_size = le32(buf + pos + 12);
+        out->cd_end = base + pos;
         res = EOCD_FOUND;
-        if (*entries == 0xFFFF && base + pos >= 20) {
-            unsigned char loc[20], rec[56];
-            if (pread_full(fd, loc, sizeof(loc), base + pos - 20) &&
-                memcmp(loc, "PK\x06\x07", 4) == 0) {
-                uint64_t off = le64(loc + 8);
-                if (off <= file_size - sizeof(rec) && pread_full(fd, rec, sizeof(rec), off) &&
-                    memcmp(rec, "PK\x06\x06", 4) == 0)
-                    *entries = le64(rec + 32);
+        unsigned char loc[20], rec[56];
+        if (base + pos >= sizeof(loc) + sizeof(rec) &&
+            pread_full(fd, loc, sizeof(loc), base + pos - sizeof(loc)) &&
+            memcmp(loc, "PK\x06\x07", 4) == 0) {
+            uint64_t rec_pos = base + pos - sizeof(loc) - sizeof(rec);
+            if (pread_full(fd, rec, sizeof(rec), rec_pos) && memcmp(rec, "PK\x06\x06", 4) == 0) {
+                out->entries = le64(rec + 32);
+                out->cd_size = le64(rec + 40);
+                out->cd_end = rec_pos;
             }
         }
         break;
     }
     sym_free(buf);
     return res;
+}
+
+enum cd_result { CD_COUNTED, CD_TOO_MANY, CD_BAD, CD_IOERR };
+
+/* Counts the central-directory headers, stopping past max: libarchive loads the whole directory
+ * before returning the first entry and, like Python, walks it by size, whatever count the end
+ * record announces. A directory that does not parse is left for libarchive to report. */
+static enum cd_result count_cd(int fd, const struct eocd *e, uint32_t max, uint64_t *n_out)
+{
+    if (e->cd_size > e->cd_end)
+        return CD_BAD;
+    uint64_t pos = e->cd_end - e->cd_size, end = e->cd_end, n = 0;
+    while (end - pos >= 46) {
+        unsigned char h[46];
+        if (!pread_full(fd, h, sizeof(h), pos))
+            return CD_IOERR;
+        if (memcmp(h, "PK\x01\x02", 4) != 0)
+            break;
+        if (++n > max)
+            return CD_TOO_MANY;
+        pos += 46u + le16(h + 28) + le16(h + 30) + le16(h + 32);
+        if (pos > end)
+            break;
+    }
+    *n_out = n;
+    return CD_COUNTED;
 }
 
 /* ---- libarchive under the private locale --------------------------------------------------- */
@@ -196,8 +230,13 @@ sym_err symup_zip_open(const char *path, const struct symup_zip_limits *lim, str
         close(fd);
         return symup__fail(err, SYM_EIO, SYMUP_R_IO, "the archive is not a readable file");
     }
-    uint64_t entries = 0;
-    enum eocd_result er = read_eocd(fd, (uint64_t)st.st_size, &entries);
+    struct eocd eo;
+    memset(&eo, 0, sizeof(eo));
+    enum eocd_result er = read_eocd(fd, (uint64_t)st.st_size, &eo);
+    enum cd_result cr = CD_COUNTED;
+    uint64_t counted = 0;
+    if (er == EOCD_FOUND)
+        cr = count_cd(fd, &eo, lim->max_members, &counted);
     close(fd);
     switch (er) {
     case EOCD_NOMEM:
@@ -209,11 +248,16 @@ sym_err symup_zip_open(const char *path, const struct symup_zip_limits *lim, str
     case EOCD_FOUND:
         break;
     }
-    if (entries > lim->max_members)
+    if (cr == CD_IOERR)
+        return symup__fail(err, SYM_EIO, SYMUP_R_IO, "cannot read the archive");
+    if (cr == CD_BAD)
+        return symup__fail(err, SYM_EPARSE, SYMUP_R_NOT_ZIP, "File is not a zip file");
+    if (cr == CD_TOO_MANY || eo.entries > lim->max_members)
         return symup__fail(err, SYM_ELIMIT, SYMUP_R_TOO_MANY_MEMBERS,
-                           "Zip file has too many members (%llu, the limit is %lu)",
-                           (unsigned long long)entries, (unsigned long)lim->max_members);
-    if (entries == 0)
+                           "Zip file has too many members (the limit is %lu)",
+                           (unsigned long)lim->max_members);
+    /* Python reads the directory by its size, not its count: only both zero is an empty zip */
+    if (counted == 0 && eo.cd_size == 0)
         return symup__fail(err, SYM_EINVAL, SYMUP_R_EMPTY,
                            "Zip file is empty: it contains no files to upload");
 

@@ -579,12 +579,13 @@ static void test_limits(void)
     }
     zipw_set_eocd_count(z, 3);
     zipw_write(z, s.zip);
-    struct symup_ingest *ing = NULL;
-    struct symup_error err;
-    sym_err rc = symup_ingest_open(s.zip, &cfg, &ing, &err);
-    T_ASSERT(rc == SYM_ELIMIT || rc == SYM_EPARSE);
-    if (rc == SYM_OK)
-        symup_ingest_free(ing);
+    expect_refused(&s, &cfg, SYM_ELIMIT, SYMUP_R_TOO_MANY_MEMBERS,
+                   "Zip file has too many members (the limit is 10)");
+    /* ...and an understated count does not hide members either */
+    cfg.limits.max_members = 20;
+    struct symup_ingest *ing = open_ok(&s, &cfg);
+    T_ASSERT_EQ(symup_ingest_n_members(ing), 11);
+    symup_ingest_free(ing);
 
     symup_config_init(&cfg);
     cfg.limits.max_member_size = 100;
