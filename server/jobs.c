@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct srv_jobs {
     pthread_mutex_t lock;
@@ -92,7 +93,7 @@ void srv_jobs_free(struct srv_jobs *jobs)
 sym_err srv_jobs_submit(struct srv_jobs *jobs, struct srv_job *job)
 {
     job->next = NULL;
-    job->msg = (h2o_multithread_message_t){{NULL}};
+    memset(&job->msg, 0, sizeof(job->msg));
     pthread_mutex_lock(&jobs->lock);
     if (jobs->stopping || (jobs->max_queued != 0 && jobs->queued >= jobs->max_queued)) {
         pthread_mutex_unlock(&jobs->lock);

@@ -40,17 +40,23 @@ static bool selected(const char *name, int argc, char **argv)
     return false;
 }
 
+/* setjmp lives in its own frame so that the runner's counters cannot be clobbered. */
+static void run_one(const struct t_case *c)
+{
+    t_state.current = c->name;
+    t_state.failed = 0;
+    t_state.skipped = 0;
+    if (setjmp(t_state.jump) == 0)
+        c->fn();
+}
+
 int t_run(const struct t_case *cases, size_t n_cases, int argc, char **argv)
 {
     int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < n_cases; i++) {
         if (!selected(cases[i].name, argc, argv))
             continue;
-        t_state.current = cases[i].name;
-        t_state.failed = 0;
-        t_state.skipped = 0;
-        if (setjmp(t_state.jump) == 0)
-            cases[i].fn();
+        run_one(&cases[i]);
         if (t_state.skipped) {
             skipped++;
             printf("SKIP %s: %s\n", cases[i].name, t_state.skip_reason);

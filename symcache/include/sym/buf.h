@@ -28,7 +28,7 @@ void sym_buf_append(struct sym_buf *b, const void *data, size_t len);
 void sym_buf_append_str(struct sym_buf *b, const char *s);
 void sym_buf_append_char(struct sym_buf *b, char c);
 void sym_buf_printf(struct sym_buf *b, const char *fmt, ...) SYM_PRINTF(2, 3);
-void sym_buf_vprintf(struct sym_buf *b, const char *fmt, va_list ap);
+void sym_buf_vprintf(struct sym_buf *b, const char *fmt, va_list ap) SYM_PRINTF(2, 0);
 
 /* SYM_OK, SYM_ENOMEM or SYM_ELIMIT. */
 sym_err sym_buf_err(const struct sym_buf *b);
