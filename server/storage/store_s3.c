@@ -30,33 +30,19 @@
 #include "storage/sigv4.h"
 #include "storage/store.h"
 #include "storage/store_int.h"
+#include "storage/store_s3_int.h"
 #include "sym/alloc.h"
 
 #define S3_POOL_MAX         32                          /* idle easy handles kept */
 #define S3_MAX_HEADER_BYTES (64 * 1024)                 /* all response headers of a request */
 #define S3_MAX_ERROR_BODY   4096                        /* error document bytes kept */
 #define S3_MAX_PUT_BYTES    (5ULL * 1024 * 1024 * 1024) /* S3's single-PUT limit */
-#define S3_MAX_URL          (16 * 1024)
 #define S3_MS_PER_MIB       1000 /* deadline allowance: at least 1 MiB/s of body */
 #define S3_BACKOFF_BASE_MS  100
 #define S3_BACKOFF_MAX_MS   2000
-#define S3_DEFAULT_TIMEOUT  30000
-#define S3_DEFAULT_CONNECT  5000
-#define S3_DEFAULT_PRESIGN  3600
-#define S3_MAX_RETRIES      10
 
 struct s3_store {
-    char *bucket;
-    char *prefix;    /* "" or a valid key without trailing '/', put before every key */
-    char *base;      /* scheme://authority[/path], no trailing '/' */
-    char *base_path; /* the "/path" part of base, "" when none */
-    char *host;      /* the Host header clients send for base */
-    char *region;
-    char *sigv4;      /* "aws:amz:<region>:s3" */
-    char *access_key; /* NULL: requests go unsigned */
-    char *secret_key;
-    char *public_url; /* NULL or no trailing '/' */
-    uint32_t presign_expiry_s, timeout_ms, connect_timeout_ms, retries;
+    struct store_s3_settings set; /* read-only once open */
 
     CURLSH *share;
     pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -367,7 +353,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         body = (uint64_t)dltotal;
     if (ultotal > 0 && (uint64_t)ultotal > body)
         body = (uint64_t)ultotal;
-    uint64_t allowed = c->s3->timeout_ms + (body >> 20) * S3_MS_PER_MIB;
+    uint64_t allowed = c->s3->set.timeout_ms + (body >> 20) * S3_MS_PER_MIB;
     if (now_ms() - c->start_ms > allowed) {
         c->timed_out = true;
         return 1;
@@ -394,7 +380,7 @@ static CURLcode setup(CURL *h, struct s3_call *c)
     SET(CURLOPT_PATH_AS_IS, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)s3->connect_timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)s3->set.connect_timeout_ms);
     SET(CURLOPT_NOPROGRESS, 0L);
     SET(CURLOPT_XFERINFOFUNCTION, on_progress);
     SET(CURLOPT_XFERINFODATA, c);
@@ -404,10 +390,10 @@ static CURLcode setup(CURL *h, struct s3_call *c)
     SET(CURLOPT_WRITEDATA, c);
     SET(CURLOPT_BUFFERSIZE, 128L * 1024);
     SET(CURLOPT_HTTPHEADER, c->headers);
-    if (s3->access_key != NULL) {
-        SET(CURLOPT_AWS_SIGV4, s3->sigv4);
-        SET(CURLOPT_USERNAME, s3->access_key);
-        SET(CURLOPT_PASSWORD, s3->secret_key);
+    if (s3->set.access_key != NULL) {
+        SET(CURLOPT_AWS_SIGV4, s3->set.sigv4);
+        SET(CURLOPT_USERNAME, s3->set.access_key);
+        SET(CURLOPT_PASSWORD, s3->set.secret_key);
     }
     switch (c->method) {
     case S3_HEAD:
@@ -552,7 +538,7 @@ static sym_err perform(struct s3_call *c, struct sym_diag *d)
         bool retry;
         rc = classify(c, r, &retry, d);
         /* Bytes already in the sink cannot be taken back, so such a GET is not repeated. */
-        if (!retry || c->delivered > 0 || attempt >= s3->retries)
+        if (!retry || c->delivered > 0 || attempt >= s3->set.retries)
             break;
         backoff(attempt);
     }
@@ -572,12 +558,12 @@ static sym_err perform(struct s3_call *c, struct sym_diag *d)
 /* Appends the URL of key (NULL: the bucket itself). */
 static void object_url(const struct s3_store *s3, const char *key, struct sym_buf *out)
 {
-    sym_buf_printf(out, "%s/%s", s3->base, s3->bucket);
+    sym_buf_printf(out, "%s/%s", s3->set.base, s3->set.bucket);
     if (key == NULL)
         return;
     sym_buf_append_char(out, '/');
-    if (s3->prefix[0] != '\0') {
-        store_uri_encode(out, s3->prefix, strlen(s3->prefix), true);
+    if (s3->set.prefix[0] != '\0') {
+        store_uri_encode(out, s3->set.prefix, strlen(s3->set.prefix), true);
         sym_buf_append_char(out, '/');
     }
     store_uri_encode(out, key, strlen(key), true);
@@ -602,7 +588,7 @@ static sym_err run(struct s3_call *c, const char *key, const char *payload_sha25
                    struct sym_diag *d)
 {
     struct sym_buf url;
-    sym_buf_init(&url, S3_MAX_URL);
+    sym_buf_init(&url, STORE_S3_MAX_URL);
     sym_buf_init(&c->err_body, S3_MAX_ERROR_BODY + 1);
     object_url(c->s3, key, &url);
     sym_err rc = sym_buf_err(&url);
@@ -781,43 +767,44 @@ static sym_err s3_url(void *impl, const char *key, struct sym_buf *out)
     struct s3_store *s3 = impl;
     if (store_key_check(key, NULL) != SYM_OK || out == NULL)
         return SYM_EINVAL;
-    if (s3->public_url != NULL) {
-        sym_buf_printf(out, "%s/", s3->public_url);
-        if (s3->prefix[0] != '\0') {
-            store_uri_encode(out, s3->prefix, strlen(s3->prefix), true);
+    if (s3->set.public_url != NULL) {
+        sym_buf_printf(out, "%s/", s3->set.public_url);
+        if (s3->set.prefix[0] != '\0') {
+            store_uri_encode(out, s3->set.prefix, strlen(s3->set.prefix), true);
             sym_buf_append_char(out, '/');
         }
         store_uri_encode(out, key, strlen(key), true);
         return sym_buf_err(out);
     }
     struct sym_buf path;
-    sym_buf_init(&path, S3_MAX_URL);
-    sym_buf_append_str(&path, s3->base_path);
+    sym_buf_init(&path, STORE_S3_MAX_URL);
+    sym_buf_append_str(&path, s3->set.base_path);
     sym_buf_append_char(&path, '/');
-    sym_buf_append_str(&path, s3->bucket);
+    sym_buf_append_str(&path, s3->set.bucket);
     sym_buf_append_char(&path, '/');
-    if (s3->prefix[0] != '\0') {
-        store_uri_encode(&path, s3->prefix, strlen(s3->prefix), true);
+    if (s3->set.prefix[0] != '\0') {
+        store_uri_encode(&path, s3->set.prefix, strlen(s3->set.prefix), true);
         sym_buf_append_char(&path, '/');
     }
     store_uri_encode(&path, key, strlen(key), true);
     sym_err rc = sym_buf_err(&path);
-    if (rc == SYM_OK && s3->access_key == NULL) {
+    if (rc == SYM_OK && s3->set.access_key == NULL) {
         object_url(s3, key, out);
         rc = sym_buf_err(out);
     } else if (rc == SYM_OK) {
         /* base already ends with base_path, so only the bucket and key follow it. */
-        sym_buf_append_str(out, s3->base);
-        sym_buf_append(out, path.data + strlen(s3->base_path), path.len - strlen(s3->base_path));
+        sym_buf_append_str(out, s3->set.base);
+        sym_buf_append(out, path.data + strlen(s3->set.base_path),
+                       path.len - strlen(s3->set.base_path));
         sym_buf_append_char(out, '?');
         struct store_sigv4_presign p = {
             .method = "GET",
-            .host = s3->host,
+            .host = s3->set.host,
             .path = path.data,
-            .region = s3->region,
-            .access_key = s3->access_key,
-            .secret_key = s3->secret_key,
-            .expires_s = s3->presign_expiry_s,
+            .region = s3->set.region,
+            .access_key = s3->set.access_key,
+            .secret_key = s3->set.secret_key,
+            .expires_s = s3->set.presign_expiry_s,
             .now = time(NULL),
         };
         rc = sym_buf_err(out);
@@ -844,18 +831,7 @@ static void s3_close(void *impl)
         pthread_mutex_destroy(&s3->pool_lock);
         curl_global_cleanup();
     }
-    sym_free(s3->bucket);
-    sym_free(s3->prefix);
-    sym_free(s3->base);
-    sym_free(s3->base_path);
-    sym_free(s3->host);
-    sym_free(s3->region);
-    sym_free(s3->sigv4);
-    if (s3->secret_key != NULL)
-        memset(s3->secret_key, 0, strlen(s3->secret_key));
-    sym_free(s3->access_key);
-    sym_free(s3->secret_key);
-    sym_free(s3->public_url);
+    store_s3_settings_cleanup(&s3->set);
     sym_free(s3);
 }
 
@@ -873,238 +849,29 @@ const struct store_ops store_s3_ops = {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Opening: s3://bucket[/prefix][?endpoint=..&region=..&public_url=..&path_style=1]           */
+/* Opening                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-static bool bucket_name_ok(const char *s, size_t len)
+static sym_err setup_share(struct s3_store *s3, struct sym_diag *d)
 {
-    if (len < 3 || len > 63)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!alnum && ((c != '.' && c != '-') || i == 0 || i == len - 1))
-            return false;
+    int locks = 0;
+    while (locks < CURL_LOCK_DATA_LAST && pthread_mutex_init(&s3->share_locks[locks], NULL) == 0)
+        locks++;
+    if (locks < CURL_LOCK_DATA_LAST) {
+        while (locks-- > 0)
+            pthread_mutex_destroy(&s3->share_locks[locks]);
+        return sym_diag_set(d, SYM_ENOMEM, "cannot create a mutex");
     }
-    return true;
-}
-
-/* Splits an http(s) URL into base (lower-cased scheme and host, no trailing '/'), its path part
- * and the Host header a client sends for it (default ports dropped, as clients do). */
-static sym_err parse_endpoint(struct s3_store *s3, const char *url, struct sym_diag *d)
-{
-    size_t skip;
-    const char *default_port;
-    if (strncasecmp(url, "http://", 7) == 0) {
-        skip = 7;
-        default_port = ":80";
-    } else if (strncasecmp(url, "https://", 8) == 0) {
-        skip = 8;
-        default_port = ":443";
-    } else {
-        return sym_diag_set(d, SYM_EINVAL, "S3 endpoint must be an http:// or https:// URL");
-    }
-    const char *auth = url + skip;
-    size_t alen = strcspn(auth, "/?#");
-    const char *path = auth + alen;
-    if (alen == 0 || strchr(path, '?') != NULL || strchr(path, '#') != NULL)
-        return sym_diag_set(d, SYM_EINVAL, "S3 endpoint must be scheme://host[:port][/path]");
-    for (size_t i = 0; i < alen; i++) {
-        char c = auth[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
-            return sym_diag_set(d, SYM_EINVAL,
-                                "S3 endpoint host may hold only letters, digits, '.', '-', "
-                                "':' and brackets (no credentials)");
-    }
-    size_t plen = strlen(path);
-    while (plen > 0 && path[plen - 1] == '/')
-        plen--;
-    struct sym_buf b;
-    sym_buf_init(&b, S3_MAX_URL);
-    for (size_t i = 0; i < skip + alen; i++) {
-        char c = url[i];
-        sym_buf_append_char(&b, (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c);
-    }
-    size_t host_len = alen, dlen = strlen(default_port);
-    if (host_len > dlen && memcmp(auth + alen - dlen, default_port, dlen) == 0)
-        host_len -= dlen;
-    s3->host = b.data ? sym_strndup(b.data + skip, host_len) : NULL;
-    s3->base_path = sym_strndup(path, plen);
-    sym_buf_append(&b, path, plen);
-    if (sym_buf_err(&b) != SYM_OK || s3->host == NULL || s3->base_path == NULL) {
-        sym_buf_cleanup(&b);
-        return sym_diag_set(d, SYM_ENOMEM, "out of memory opening storage");
-    }
-    s3->base = sym_buf_steal(&b, NULL);
+    s3->share_locks_ready = true;
+    s3->share = curl_share_init();
+    if (s3->share == NULL ||
+        curl_share_setopt(s3->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(s3->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(s3->share, CURLSHOPT_USERDATA, s3) != CURLSHE_OK ||
+        curl_share_setopt(s3->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(s3->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+        return sym_diag_set(d, SYM_ENOMEM, "cannot set up libcurl sharing");
     return SYM_OK;
-}
-
-/* Stores one "name=value" query parameter of the storage URL (value percent-decoded). */
-static sym_err query_param(const char *p, size_t len, char **endpoint, char **region,
-                           char **public_url, struct sym_diag *d)
-{
-    const char *eq = memchr(p, '=', len);
-    if (eq == NULL)
-        return sym_diag_set(d, SYM_EINVAL, "S3 storage URL parameter without '=' value");
-    size_t nlen = (size_t)(eq - p);
-    char **slot = NULL;
-    if (nlen == 8 && memcmp(p, "endpoint", 8) == 0)
-        slot = endpoint;
-    else if (nlen == 6 && memcmp(p, "region", 6) == 0)
-        slot = region;
-    else if (nlen == 10 && memcmp(p, "public_url", 10) == 0)
-        slot = public_url;
-    else if (nlen == 10 && memcmp(p, "path_style", 10) == 0) {
-        if (len - nlen - 1 == 1 && eq[1] == '1')
-            return SYM_OK;
-        return sym_diag_set(d, SYM_EINVAL,
-                            "only path-style S3 requests are supported "
-                            "(path_style=1)");
-    } else {
-        return sym_diag_set(d, SYM_EINVAL, "unknown S3 storage URL parameter '%.*s'",
-                            (int)(nlen < 40 ? nlen : 40), p);
-    }
-    if (*slot != NULL)
-        return sym_diag_set(d, SYM_EINVAL, "S3 storage URL parameter '%.*s' given twice", (int)nlen,
-                            p);
-    char *v;
-    if (store_pct_decode(eq + 1, len - nlen - 1, &v) != SYM_OK)
-        return sym_diag_set(d, SYM_EINVAL, "S3 storage URL parameter '%.*s' is malformed",
-                            (int)nlen, p);
-    if (v[0] == '\0') {
-        sym_free(v);
-        return sym_diag_set(d, SYM_EINVAL, "S3 storage URL parameter '%.*s' is empty", (int)nlen,
-                            p);
-    }
-    *slot = v;
-    return SYM_OK;
-}
-
-static char *dup_or_null(const char *s, bool *oom)
-{
-    if (s == NULL)
-        return NULL;
-    char *r = sym_strndup(s, strlen(s));
-    if (r == NULL)
-        *oom = true;
-    return r;
-}
-
-/* Everything in the URL and config; the curl state is set up by store_s3_open(). */
-static sym_err parse_config(struct s3_store *s3, const char *rest, const struct store_config *cfg,
-                            struct sym_diag *d)
-{
-    char *endpoint = NULL, *region = NULL, *public_url = NULL;
-    sym_err rc = SYM_OK;
-    size_t blen = strcspn(rest, "/?#");
-    if (!bucket_name_ok(rest, blen))
-        return sym_diag_set(d, SYM_EINVAL,
-                            "S3 bucket name must be 3-63 lower-case letters, digits, '.' or '-'");
-    if (strchr(rest, '#') != NULL)
-        return sym_diag_set(d, SYM_EINVAL, "S3 storage URL takes no fragment");
-    s3->bucket = sym_strndup(rest, blen);
-    const char *p = rest + blen;
-    size_t prefix_len = strcspn(p, "?");
-    if (rc == SYM_OK && s3->bucket == NULL)
-        rc = SYM_ENOMEM;
-    if (rc == SYM_OK) {
-        const char *pre = p[0] == '/' ? p + 1 : p;
-        size_t plen = prefix_len - (size_t)(pre - p);
-        while (plen > 0 && pre[plen - 1] == '/')
-            plen--;
-        rc = store_pct_decode(pre, plen, &s3->prefix);
-        if (rc == SYM_EINVAL)
-            return sym_diag_set(d, rc, "S3 key prefix has a malformed %%-escape");
-        struct sym_diag why = {0};
-        if (rc == SYM_OK && s3->prefix[0] != '\0' && store_key_check(s3->prefix, &why) != SYM_OK)
-            return sym_diag_set(d, SYM_EINVAL, "S3 key prefix is not valid: %s", why.msg);
-    }
-    p += prefix_len;
-    if (rc == SYM_OK && *p == '?') {
-        for (p++; rc == SYM_OK && *p != '\0';) {
-            size_t len = strcspn(p, "&");
-            if (len > 0)
-                rc = query_param(p, len, &endpoint, &region, &public_url, d);
-            p += len + (p[len] == '&');
-        }
-    }
-    if (rc != SYM_OK)
-        goto out;
-    bool oom = false;
-    s3->region = region ? region : dup_or_null("us-east-1", &oom);
-    region = NULL;
-    for (const char *c = s3->region; c != NULL && *c != '\0'; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
-            rc = sym_diag_set(d, SYM_EINVAL, "S3 region must be lower-case letters, digits, '-'");
-    if (rc != SYM_OK)
-        goto out;
-    if (cfg->public_url != NULL && cfg->public_url[0] != '\0') {
-        sym_free(public_url);
-        public_url = dup_or_null(cfg->public_url, &oom);
-    }
-    if ((cfg->access_key == NULL) != (cfg->secret_key == NULL)) {
-        rc = sym_diag_set(d, SYM_EINVAL, "S3 access key and secret key go together");
-        goto out;
-    }
-    if (cfg->secret_key != NULL && strlen(cfg->secret_key) > 256) {
-        rc = sym_diag_set(d, SYM_EINVAL, "S3 secret key is longer than 256 bytes");
-        goto out;
-    }
-    s3->access_key = dup_or_null(cfg->access_key, &oom);
-    s3->secret_key = dup_or_null(cfg->secret_key, &oom);
-    struct sym_buf b;
-    sym_buf_init(&b, 256);
-    sym_buf_printf(&b, "aws:amz:%s:s3", s3->region ? s3->region : "");
-    s3->sigv4 = sym_buf_steal(&b, NULL);
-    if (oom || s3->region == NULL || s3->sigv4 == NULL) {
-        rc = sym_diag_set(d, SYM_ENOMEM, "out of memory opening storage");
-        goto out;
-    }
-    if (endpoint == NULL) {
-        sym_buf_init(&b, 256);
-        sym_buf_printf(&b, "https://s3.%s.amazonaws.com", s3->region);
-        endpoint = sym_buf_steal(&b, NULL);
-        if (endpoint == NULL) {
-            rc = sym_diag_set(d, SYM_ENOMEM, "out of memory opening storage");
-            goto out;
-        }
-    }
-    rc = parse_endpoint(s3, endpoint, d);
-    if (rc != SYM_OK)
-        goto out;
-    if (public_url != NULL) {
-        size_t len = strlen(public_url);
-        while (len > 0 && public_url[len - 1] == '/')
-            public_url[--len] = '\0';
-        if ((strncmp(public_url, "http://", 7) != 0 && strncmp(public_url, "https://", 8) != 0) ||
-            !store_attr_text_ok(public_url, len) || strpbrk(public_url, " ?#") != NULL) {
-            rc = sym_diag_set(d, SYM_EINVAL,
-                              "S3 public URL must be an http(s) URL without "
-                              "query or spaces");
-            goto out;
-        }
-        s3->public_url = public_url;
-        public_url = NULL;
-    }
-    s3->presign_expiry_s = cfg->presign_expiry_s ? cfg->presign_expiry_s : S3_DEFAULT_PRESIGN;
-    if (s3->presign_expiry_s > STORE_SIGV4_MAX_EXPIRES) {
-        rc = sym_diag_set(d, SYM_EINVAL, "presigned URL lifetime exceeds %d seconds",
-                          STORE_SIGV4_MAX_EXPIRES);
-        goto out;
-    }
-    s3->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : S3_DEFAULT_TIMEOUT;
-    s3->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : S3_DEFAULT_CONNECT;
-    s3->retries = cfg->retries;
-    if (s3->retries > S3_MAX_RETRIES)
-        rc = sym_diag_set(d, SYM_EINVAL, "S3 retries exceed %d", S3_MAX_RETRIES);
-out:
-    sym_free(endpoint);
-    sym_free(region);
-    sym_free(public_url);
-    if (rc == SYM_ENOMEM && d != NULL && d->msg[0] == '\0')
-        sym_diag_set(d, rc, "out of memory opening storage");
-    return rc;
 }
 
 sym_err store_s3_open(const char *rest, const struct store_config *cfg, struct store *out,
@@ -1113,7 +880,7 @@ sym_err store_s3_open(const char *rest, const struct store_config *cfg, struct s
     struct s3_store *s3 = sym_calloc(1, sizeof(*s3));
     if (s3 == NULL)
         return sym_diag_set(d, SYM_ENOMEM, "out of memory opening storage");
-    sym_err rc = parse_config(s3, rest, cfg, d);
+    sym_err rc = store_s3_settings_parse(rest, cfg, &s3->set, d);
     if (rc != SYM_OK)
         goto fail;
     if (pthread_mutex_init(&s3->pool_lock, NULL) != 0) {
@@ -1125,28 +892,10 @@ sym_err store_s3_open(const char *rest, const struct store_config *cfg, struct s
         rc = sym_diag_set(d, SYM_EIO, "cannot initialise libcurl");
         goto fail;
     }
-    /* From here s3_close() undoes both. */
-    s3->pool_lock_ready = true;
-    int locks = 0;
-    while (locks < CURL_LOCK_DATA_LAST && pthread_mutex_init(&s3->share_locks[locks], NULL) == 0)
-        locks++;
-    if (locks < CURL_LOCK_DATA_LAST) {
-        while (locks-- > 0)
-            pthread_mutex_destroy(&s3->share_locks[locks]);
-        rc = sym_diag_set(d, SYM_ENOMEM, "cannot create a mutex");
+    s3->pool_lock_ready = true; /* from here s3_close() undoes both */
+    rc = setup_share(s3, d);
+    if (rc != SYM_OK)
         goto fail;
-    }
-    s3->share_locks_ready = true;
-    s3->share = curl_share_init();
-    if (s3->share == NULL ||
-        curl_share_setopt(s3->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
-        curl_share_setopt(s3->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
-        curl_share_setopt(s3->share, CURLSHOPT_USERDATA, s3) != CURLSHE_OK ||
-        curl_share_setopt(s3->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(s3->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-        rc = sym_diag_set(d, SYM_ENOMEM, "cannot set up libcurl sharing");
-        goto fail;
-    }
     out->ops = &store_s3_ops;
     out->impl = s3;
     return SYM_OK;

@@ -162,6 +162,11 @@ static void test_s3_urls(void)
     url_of(&s, "v1/\xc3\xa9", u, sizeof(u));
     T_ASSERT_STR_EQ(u, "http://host.example:8080/base/bkt/v1/%C3%A9");
     store_close(&s);
+    /* Empty credentials count as none. */
+    s = open_ok("s3://bkt?endpoint=http://h:1", "", "", "");
+    url_of(&s, "v1/x", u, sizeof(u));
+    T_ASSERT_STR_EQ(u, "http://h:1/bkt/v1/x");
+    store_close(&s);
     /* Credentials: a presigned URL for the default AWS endpoint of the region. */
     s = open_ok("s3://bkt?region=eu-west-3&path_style=1", "AKIDEXAMPLE", "secret", NULL);
     url_of(&s, "v1/x", u, sizeof(u));
