@@ -12,7 +12,10 @@
  * Limits: connect timeout; a per-request deadline of timeout_ms plus 1 s per MiB of body, so a
  * multi-GB stream is not cut while a stalled one is; response headers capped at 64 KiB, error
  * bodies kept to 4 KiB. Network errors, 5xx and 429 are retried with jittered exponential
- * backoff, except a GET that already passed bytes to its sink. */
+ * backoff, except a GET that already passed bytes to its sink.
+ *
+ * AWS answers 404 for a missing key only to credentials allowed to list the bucket
+ * (s3:ListBucket); to others it answers 403, which is reported as SYM_EIO, not SYM_ENOTFOUND. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
