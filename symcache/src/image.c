@@ -192,6 +192,11 @@ sym_err sym_image_open_file(const char *path, struct sym_image **out, struct sym
     return SYM_OK;
 }
 
+bool sym_image_sniff(const void *data, size_t len)
+{
+    return data != NULL && len >= 8 && memcmp(data, IMG_MAGIC, 8) == 0;
+}
+
 void sym_image_close(struct sym_image *img)
 {
     if (img == NULL)

@@ -45,6 +45,10 @@ SYM_MUST_CHECK sym_err sym_image_open(const void *data, size_t len, struct sym_i
 SYM_MUST_CHECK sym_err sym_image_open_file(const char *path, struct sym_image **out,
                                            struct sym_diag *d);
 
+/* True when data starts like a symcache image (its magic), whatever its version: tools use it
+ * to tell an image from .sym text. */
+bool sym_image_sniff(const void *data, size_t len);
+
 /* Releases the handle (and the mapping of sym_image_open_file). NULL is a no-op. */
 void sym_image_close(struct sym_image *img);
 
