@@ -87,6 +87,19 @@ static void free_list(char **list)
     free(list);
 }
 
+static void free_generator(void *g)
+{
+    sig_generator_free(g);
+}
+
+struct sig_generator *srv_app_sig_generator(struct srv_app *app)
+{
+    struct sig_generator *g = pthread_getspecific(app->sig_generator_key);
+    if (g == NULL && sig_generator_new(&g) == SYM_OK)
+        pthread_setspecific(app->sig_generator_key, g);
+    return g;
+}
+
 static void register_core_metrics(struct srv_app *app)
 {
     struct srv_metrics *m = app->metrics;
@@ -231,6 +244,21 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
         return 1;
     }
 
+    rc = srv_signature_init(&app->signature, *cfg->signature_rules ? cfg->signature_rules : NULL,
+                            &d);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: signature-rules: %s\n", d.msg);
+        srv_app_close(app);
+        return rc == SYM_ENOMEM ? 1 : 2;
+    }
+    app->signature_ready = true;
+    if (pthread_key_create(&app->sig_generator_key, free_generator) != 0) {
+        fprintf(stderr, "sigil: cannot create thread-local storage\n");
+        srv_app_close(app);
+        return 1;
+    }
+    app->sig_generator_key_ready = true;
+
     h2o_config_init(&app->h2o);
     app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("sigil"));
     app->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_s * 1000;
@@ -248,6 +276,8 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
 
 void srv_app_close(struct srv_app *app)
 {
+    if (app->signature_ready)
+        srv_signature_cleanup(&app->signature);
     srv_missing_free(app->missing); /* flushes, so before the pool closes */
     app->missing = NULL;
     srv_jobs_free(app->body_jobs);
@@ -262,6 +292,11 @@ void srv_app_close(struct srv_app *app)
     srv_ttlcache_free(app->exists_cache);
     srv_ttlcache_free(app->codeid_cache);
     free_list(app->download_exts);
+    if (app->sig_generator_key_ready) {
+        /* Threads that exited ran the destructor; this thread's generator goes here. */
+        free_generator(pthread_getspecific(app->sig_generator_key));
+        pthread_key_delete(app->sig_generator_key);
+    }
     db_pool_close(app->db);
     if (app->store.ops != NULL)
         store_close(&app->store);
@@ -410,6 +445,7 @@ int srv_app_serve(struct srv_app *app)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread; main uses sigwait */
 
     unsigned n = cfg->workers;
@@ -455,8 +491,17 @@ int srv_app_serve(struct srv_app *app)
                  app->bound_port);
 
     int sig = 0;
-    if (app->n_workers == n)
-        sigwait(&set, &sig);
+    while (app->n_workers == n) {
+        if (sigwait(&set, &sig) != 0)
+            break;
+        if (sig != SIGHUP)
+            break;
+        struct sym_diag d = {0};
+        if (srv_signature_reload(&app->signature, &d) == SYM_OK)
+            srv_log_info(&app->log, "reloaded", "signature lists reloaded");
+        else
+            srv_log_error(&app->log, "reload_failed", "signature lists kept: %s", d.msg);
+    }
     srv_log_info(&app->log, "shutdown", "signal %d: finishing in-flight requests", sig);
     atomic_store(&app->stopping, true);
     /* Workers are stopped through their own queues: loop state is touched only by its thread. */

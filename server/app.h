@@ -19,6 +19,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "signature_json.h"
 #include "storage/store.h"
 
 struct srv_ttlcache;
@@ -54,9 +55,13 @@ struct srv_app {
     struct srv_ttlcache *exists_cache; /* storage key -> redirect location (or negative) */
     struct srv_ttlcache *codeid_cache; /* "file/ID" -> debug_filename/debug_id (or negative) */
     struct srv_missing *missing;       /* batched missing-symbol counts */
-    char **download_exts;              /* NULL-terminated allow-list */
-    const char *bucket_name;           /* for the database rows */
-    uint64_t exists_ttl_us;            /* positive existence-cache lifetime */
+    struct srv_signature signature;    /* siglists, reloaded on SIGHUP */
+    bool signature_ready;
+    pthread_key_t sig_generator_key; /* one signature generator per thread */
+    bool sig_generator_key_ready;
+    char **download_exts;    /* NULL-terminated allow-list */
+    const char *bucket_name; /* for the database rows */
+    uint64_t exists_ttl_us;  /* positive existence-cache lifetime */
     h2o_globalconf_t h2o;
     struct srv_route_metrics *route_metrics; /* one per route, see http/router.c */
     uint32_t boot_id;                        /* random, prefixes generated request ids */
@@ -86,6 +91,10 @@ int srv_app_serve(struct srv_app *app);
 
 /* The worker that runs the loop of this request. */
 struct srv_worker *srv_worker_of(h2o_req_t *req);
+
+/* The calling thread's signature generator (created on first use), or NULL when out of
+ * memory. */
+struct sig_generator *srv_app_sig_generator(struct srv_app *app);
 
 /* Monotonic microseconds. */
 uint64_t srv_now_us(void);

@@ -64,8 +64,28 @@ struct srv_config {
     char *download_extensions; /* comma-separated allow-list */
     uint32_t max_path_component;
 
+    /* Crash signatures */
+    char *signature_rules;        /* siglists directory; "" means the built-in lists */
+    uint64_t signature_max_bytes; /* largest crash_data body */
+
     /* Upstream symbol servers (comma-separated base URLs) */
     char *symbol_urls;
+
+    /* Uploads (POST /upload/ and `sigil import`) */
+    uint32_t upload_workers; /* threads compressing and storing files; 0 means one per core */
+    uint32_t upload_max_members;
+    uint64_t upload_max_file_bytes;
+    uint64_t upload_max_total_bytes;
+    uint32_t upload_max_ratio;
+    uint32_t upload_max_name_bytes;
+    char *upload_disallowed_snippets; /* comma-separated */
+    char *upload_compress_extensions; /* comma-separated */
+    uint32_t upload_gzip_level;
+    bool upload_strict_headers;
+    char *upload_by_download_domains; /* comma-separated host names */
+    bool upload_by_download_any_domain;
+    bool upload_by_download_allow_local;
+    uint32_t upload_by_download_timeout_s;
 };
 
 /* Loads defaults, then SIGIL_* environment variables, then flags from argv[1..argc-1] whose

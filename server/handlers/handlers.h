@@ -18,4 +18,7 @@ void srv_handle_download(struct srv_reqctx *rc, h2o_req_t *req);
 /* objects.c: objects of the local-folder backend, served with their stored headers */
 void srv_handle_object(struct srv_reqctx *rc, h2o_req_t *req);
 
+/* signature.c: POST /signature */
+void srv_handle_signature(struct srv_reqctx *rc, h2o_req_t *req);
+
 #endif
