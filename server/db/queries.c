@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "db/pool.h"
+#include "sym/buf.h"
 
 static const char SQL_PING[] = "SELECT 1";
 
@@ -213,4 +214,486 @@ sym_err db_file_insert(PGconn *conn, const struct db_file *f, int64_t *id_out, s
         f->created_at_us > 0 ? created : NULL,
     };
     return single_id(conn, SQL_FILE_INSERT, 13, params, id_out, d);
+}
+
+/* ---- Upload pipeline ------------------------------------------------------------------------ */
+
+static const char SQL_FILE_LOCK[] = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+static const char SQL_FILE_RECORD[] =
+    "INSERT INTO file_uploads (upload_id, bucket_name, key, update, compressed, size, "
+    "  try_symbols, debug_filename, debug_id, code_file, code_id, generator, created_at, "
+    "  completed_at) "
+    "SELECT $1::bigint, $2::text, $3::text, $4::boolean, $5::boolean, $6::bigint, $7::boolean, "
+    "       $8::text, $9::text, $10::text, $11::text, $12::text, "
+    "       coalesce($13::timestamptz, now()), now() "
+    "WHERE NOT EXISTS (SELECT 1 FROM file_uploads f WHERE f.key = $3::text "
+    "  AND f.bucket_name = $2::text AND f.try_symbols = $7::boolean "
+    "  AND ($15::boolean OR f.size = $6::bigint) "
+    "  AND ($14::timestamptz IS NULL OR f.created_at >= $14::timestamptz)) "
+    "RETURNING id";
+
+/* Timestamps leave the database as Unix microseconds in columns named *_at, which
+ * result_json() formats; arrays leave it as json. */
+#define SQL_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+static const char SQL_UPLOAD_JSON[] =
+    "SELECT u.id, u.user_id, us.email AS user_email, u.filename, u.bucket_name, u.size, "
+    "  u.content_hash, u.download_url, to_json(u.redirect_urls) AS redirect_urls, "
+    "  to_json(u.skipped_keys) AS skipped_keys, to_json(u.ignored_keys) AS ignored_keys, "
+    "  u.try_symbols, " SQL_US("u.created_at") " AS created_at, " SQL_US(
+        "u.completed_at") " AS completed_at "
+                          "FROM uploads u JOIN users us ON us.id = u.user_id WHERE u.id = $1";
+
+void db_format_django_time(int64_t us, char out[40])
+{
+    int64_t secs = us / 1000000, frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac != 0)
+        snprintf(out + n, 40 - n, ".%03dZ", (int)(frac / 1000));
+    else
+        snprintf(out + n, 40 - n, "Z");
+}
+
+static bool ends_with_at(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 3 && strcmp(name + n - 3, "_at") == 0;
+}
+
+/* One row as a JSON object keyed by column name: booleans, integers, json columns parsed, other
+ * values as strings, NULL as null; integer columns named *_at are Unix microseconds, formatted
+ * as Django datetimes. */
+static json_t *row_json(PGresult *res, int row)
+{
+    json_t *obj = json_object();
+    if (obj == NULL)
+        return NULL;
+    int nf = PQnfields(res);
+    for (int c = 0; c < nf; c++) {
+        const char *name = PQfname(res, c);
+        json_t *v;
+        if (PQgetisnull(res, row, c)) {
+            v = json_null();
+        } else {
+            const char *text = PQgetvalue(res, row, c);
+            Oid type = PQftype(res, c);
+            switch (type) {
+            case 16: /* bool */
+                v = json_boolean(text[0] == 't');
+                break;
+            case 20: /* int8 */
+            case 21: /* int2 */
+            case 23: /* int4 */ {
+                long long n = strtoll(text, NULL, 10);
+                if (type == 20 && ends_with_at(name)) {
+                    char when[40];
+                    db_format_django_time((int64_t)n, when);
+                    v = json_string(when);
+                } else {
+                    v = json_integer((json_int_t)n);
+                }
+                break;
+            }
+            case 114:  /* json */
+            case 3802: /* jsonb */
+                v = json_loads(text, JSON_DECODE_ANY, NULL);
+                break;
+            default:
+                v = json_string(text);
+            }
+        }
+        if (v == NULL || json_object_set_new(obj, name, v) != 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+/* Every row as a JSON array of objects. */
+static sym_err result_json(PGresult *res, json_t **out, struct sym_diag *d)
+{
+    json_t *arr = json_array();
+    int n = PQntuples(res);
+    for (int r = 0; arr != NULL && r < n; r++) {
+        json_t *o = row_json(res, r);
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    if (arr == NULL)
+        return sym_diag_set(d, SYM_ENOMEM, "out of memory");
+    *out = arr;
+    return SYM_OK;
+}
+
+/* Runs a query and returns its rows as a JSON array. */
+static sym_err query_json(PGconn *conn, const char *sql, int n, const char *const *params,
+                          json_t **out, struct sym_diag *d)
+{
+    PGresult *res;
+    sym_err rc = db_exec(conn, sql, n, params, &res, d);
+    if (rc != SYM_OK)
+        return rc;
+    rc = result_json(res, out, d);
+    PQclear(res);
+    return rc;
+}
+
+/* Runs a query expected to return at most one row; SYM_ENOTFOUND for none. */
+static sym_err query_json_one(PGconn *conn, const char *sql, int n, const char *const *params,
+                              json_t **out, struct sym_diag *d)
+{
+    json_t *rows;
+    sym_err rc = query_json(conn, sql, n, params, &rows, d);
+    if (rc != SYM_OK)
+        return rc;
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return SYM_ENOTFOUND;
+    }
+    *out = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return SYM_OK;
+}
+
+sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, bool any_size,
+                       int64_t *id_out, struct sym_diag *d)
+{
+    char upload_id[24], size[24], created[40], since[40];
+    snprintf(upload_id, sizeof(upload_id), "%" PRId64, f->upload_id);
+    snprintf(size, sizeof(size), "%" PRIu64, f->size);
+    if (f->created_at_us > 0)
+        db_format_time_us(f->created_at_us, created);
+    if (since_us > 0)
+        db_format_time_us(since_us, since);
+    struct sym_buf lock;
+    sym_buf_init(&lock, 0);
+    sym_buf_printf(&lock, "%s\n%s\n%d", f->bucket_name, f->key, f->try_symbols ? 1 : 0);
+    if (sym_buf_err(&lock) != SYM_OK)
+        return sym_diag_set(d, SYM_ENOMEM, "out of memory");
+    const char *params[] = {
+        f->upload_id > 0 ? upload_id : NULL,
+        f->bucket_name,
+        f->key,
+        f->update ? "true" : "false",
+        f->compressed ? "true" : "false",
+        size,
+        f->try_symbols ? "true" : "false",
+        f->debug_filename,
+        f->debug_id,
+        f->code_file,
+        f->code_id,
+        f->generator,
+        f->created_at_us > 0 ? created : NULL,
+        since_us > 0 ? since : NULL,
+        any_size ? "true" : "false",
+    };
+    const char *lock_params[] = {lock.data};
+    PGresult *res = NULL;
+    sym_err rc = db_tx_begin(conn, d);
+    if (rc != SYM_OK)
+        goto out;
+    rc = db_exec_cmd(conn, SQL_FILE_LOCK, 1, lock_params, d);
+    if (rc == SYM_OK)
+        rc = db_exec(conn, SQL_FILE_RECORD, 15, params, &res, d);
+    if (rc == SYM_OK)
+        rc = db_tx_commit(conn, d);
+    else
+        db_tx_rollback(conn);
+    if (rc == SYM_OK) {
+        if (PQntuples(res) == 0)
+            rc = SYM_EEXISTS;
+        else
+            *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    }
+out:
+    PQclear(res);
+    sym_buf_cleanup(&lock);
+    return rc;
+}
+
+sym_err db_upload_json(PGconn *conn, int64_t id, json_t **out, struct sym_diag *d)
+{
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    const char *params[] = {ids};
+    return query_json_one(conn, SQL_UPLOAD_JSON, 1, params, out, d);
+}
+
+/* ---- Tokens and permissions ----------------------------------------------------------------- */
+
+/* A token's effective permissions: its own, as long as its user still holds them. */
+#define SQL_TOKEN_PERMS                                                                         \
+    "coalesce((SELECT sum(1 << (tp.permission_id - 1)) FROM token_permissions tp "              \
+    "  WHERE tp.token_id = t.id AND (u.is_superuser OR EXISTS (SELECT 1 FROM user_permissions " \
+    "  up WHERE up.user_id = t.user_id AND up.permission_id = tp.permission_id))), 0)::bigint"
+
+static const char SQL_TOKEN_AUTH[] =
+    "SELECT t.id, t.user_id, u.email, u.is_active, u.is_superuser, t.expires_at < now(), "
+    "  " SQL_US("t.expires_at") ", encode(t.key_hash, 'hex'), " SQL_TOKEN_PERMS " "
+                                "FROM tokens t JOIN users u ON u.id = t.user_id "
+                                "WHERE t.key_hash = decode($1, 'hex') AND t.revoked_at IS NULL";
+
+static const char SQL_TOKEN_TOUCH[] =
+    "UPDATE tokens SET last_used_at = now() WHERE id = $1 "
+    "AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')";
+
+static const char SQL_TOKEN_CREATE[] =
+    "INSERT INTO tokens (user_id, key_hash, key_hint, notes, expires_at) "
+    "VALUES ($1, decode($2, 'hex'), $3, $4, now() + make_interval(days => $5::int)) RETURNING id";
+
+static const char SQL_TOKEN_GRANT[] =
+    "INSERT INTO token_permissions (token_id, permission_id) "
+    "SELECT $1, p.id FROM permissions p WHERE ($2::int & (1 << (p.id - 1))) <> 0";
+
+static const char SQL_USER_GRANT[] =
+    "INSERT INTO user_permissions (user_id, permission_id) "
+    "SELECT $1, p.id FROM permissions p WHERE ($2::int & (1 << (p.id - 1))) <> 0 "
+    "ON CONFLICT DO NOTHING";
+
+static const char SQL_TOKEN_LIST[] =
+    "SELECT t.id, u.email AS user_email, t.key_hint, t.notes, "
+    "  " SQL_US("t.expires_at") " AS expires_at, " SQL_US(
+        "t.created_at") " AS created_at, "
+                        "  " SQL_US(
+                            "t.last_used_at") " AS last_used_at, t.expires_at < now() AS "
+                                              "is_expired, "
+                                              "  coalesce((SELECT json_agg(json_build_object('id', "
+                                              "p.id, 'name', p.name, "
+                                              "            'codename', p.codename) ORDER BY p.id) "
+                                              "   FROM token_permissions tp JOIN permissions p ON "
+                                              "p.id = tp.permission_id "
+                                              "   WHERE tp.token_id = t.id), '[]'::json) AS "
+                                              "permissions "
+                                              "FROM tokens t JOIN users u ON u.id = t.user_id "
+                                              "WHERE t.revoked_at IS NULL AND ($1::bigint = 0 OR "
+                                              "t.user_id = $1::bigint) "
+                                              "  AND ($2 = 'all' OR ($2 = 'expired') = "
+                                              "(t.expires_at < now())) "
+                                              "ORDER BY t.created_at DESC, t.id DESC";
+
+static const char SQL_TOKEN_TOTALS[] =
+    "SELECT count(*) AS \"all\", count(*) FILTER (WHERE t.expires_at >= now()) AS active, "
+    "  count(*) FILTER (WHERE t.expires_at < now()) AS expired "
+    "FROM tokens t WHERE t.revoked_at IS NULL AND ($1::bigint = 0 OR t.user_id = $1::bigint)";
+
+static const char SQL_TOKEN_REVOKE[] =
+    "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
+    "AND ($2::bigint = 0 OR user_id = $2::bigint) RETURNING id";
+
+static const char SQL_TOKEN_EXTEND[] =
+    "UPDATE tokens SET expires_at = expires_at + make_interval(days => $3::int) "
+    "WHERE id = $1 AND revoked_at IS NULL AND ($2::bigint = 0 OR user_id = $2::bigint) "
+    "RETURNING id";
+
+static const char SQL_USER_PERMS[] =
+    "SELECT CASE WHEN u.is_superuser THEN (1 << 4) - 1 ELSE "
+    "  coalesce((SELECT sum(1 << (up.permission_id - 1)) FROM user_permissions up "
+    "            WHERE up.user_id = u.id), 0) END::bigint "
+    "FROM users u WHERE u.id = $1";
+
+static const char SQL_USER_FIND[] = "SELECT id FROM users WHERE email = $1";
+
+static bool hex_decode(const char *s, unsigned char *out, size_t n)
+{
+    if (strlen(s) != 2 * n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = s[2 * i + (size_t)k];
+            unsigned x = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                                : 16;
+            if (x > 15)
+                return false;
+            v = v * 16 + x;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return true;
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+sym_err db_token_auth(PGconn *conn, const unsigned char key_hash[32], struct db_token_auth *out,
+                      struct sym_diag *d)
+{
+    char hash[65];
+    hex_encode(key_hash, 32, hash);
+    const char *params[] = {hash};
+    PGresult *res;
+    sym_err rc = db_exec(conn, SQL_TOKEN_AUTH, 1, params, &res, d);
+    if (rc != SYM_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return SYM_ENOTFOUND;
+    }
+    struct db_token_auth t = {
+        .token_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+        .user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10),
+        .email = strdup(PQgetvalue(res, 0, 2)),
+        .user_active = PQgetvalue(res, 0, 3)[0] == 't',
+        .is_superuser = PQgetvalue(res, 0, 4)[0] == 't',
+        .expired = PQgetvalue(res, 0, 5)[0] == 't',
+        .expires_at_us = strtoll(PQgetvalue(res, 0, 6), NULL, 10),
+        .perms = (unsigned)strtoul(PQgetvalue(res, 0, 8), NULL, 10),
+    };
+    bool ok = hex_decode(PQgetvalue(res, 0, 7), t.key_hash, 32);
+    PQclear(res);
+    if (t.email == NULL)
+        return sym_diag_set(d, SYM_ENOMEM, "out of memory");
+    if (!ok) {
+        free(t.email);
+        return sym_diag_set(d, SYM_EINTERNAL, "malformed stored token hash");
+    }
+    *out = t;
+    return SYM_OK;
+}
+
+void db_token_auth_cleanup(struct db_token_auth *t)
+{
+    free(t->email);
+    memset(t, 0, sizeof(*t));
+}
+
+sym_err db_token_touch(PGconn *conn, int64_t token_id, struct sym_diag *d)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, token_id);
+    const char *params[] = {id};
+    return db_exec_cmd(conn, SQL_TOKEN_TOUCH, 1, params, d);
+}
+
+sym_err db_token_create(PGconn *conn, const struct db_token_new *t, int64_t *id_out,
+                        struct sym_diag *d)
+{
+    char user_id[24], hash[65], days[16], perms[16], token_id[24];
+    snprintf(user_id, sizeof(user_id), "%" PRId64, t->user_id);
+    hex_encode(t->key_hash, 32, hash);
+    snprintf(days, sizeof(days), "%u", t->expires_days);
+    snprintf(perms, sizeof(perms), "%u", t->perms);
+    const char *params[] = {user_id, hash, t->key_hint, t->notes ? t->notes : "", days};
+    int64_t id = 0;
+    sym_err rc = db_tx_begin(conn, d);
+    if (rc != SYM_OK)
+        return rc;
+    rc = single_id(conn, SQL_TOKEN_CREATE, 5, params, &id, d);
+    if (rc == SYM_OK) {
+        snprintf(token_id, sizeof(token_id), "%" PRId64, id);
+        const char *grant[] = {token_id, perms};
+        rc = db_exec_cmd(conn, SQL_TOKEN_GRANT, 2, grant, d);
+    }
+    if (rc == SYM_OK && t->grant_user) {
+        const char *grant[] = {user_id, perms};
+        rc = db_exec_cmd(conn, SQL_USER_GRANT, 2, grant, d);
+    }
+    if (rc == SYM_OK)
+        rc = db_tx_commit(conn, d);
+    else
+        db_tx_rollback(conn);
+    if (rc == SYM_OK)
+        *id_out = id;
+    return rc;
+}
+
+sym_err db_token_list(PGconn *conn, int64_t user_id, const char *state, json_t **out,
+                      struct sym_diag *d)
+{
+    char uid[24];
+    snprintf(uid, sizeof(uid), "%" PRId64, user_id);
+    const char *params[] = {uid, state};
+    return query_json(conn, SQL_TOKEN_LIST, 2, params, out, d);
+}
+
+sym_err db_token_totals(PGconn *conn, int64_t user_id, json_t **out, struct sym_diag *d)
+{
+    char uid[24];
+    snprintf(uid, sizeof(uid), "%" PRId64, user_id);
+    const char *params[] = {uid};
+    return query_json_one(conn, SQL_TOKEN_TOTALS, 1, params, out, d);
+}
+
+static sym_err update_owned(PGconn *conn, const char *sql, int64_t token_id, int64_t user_id,
+                            const char *extra, struct sym_diag *d)
+{
+    char id[24], uid[24];
+    snprintf(id, sizeof(id), "%" PRId64, token_id);
+    snprintf(uid, sizeof(uid), "%" PRId64, user_id);
+    const char *params[] = {id, uid, extra};
+    PGresult *res;
+    sym_err rc = db_exec(conn, sql, extra ? 3 : 2, params, &res, d);
+    if (rc != SYM_OK)
+        return rc;
+    int n = PQntuples(res);
+    PQclear(res);
+    return n == 0 ? SYM_ENOTFOUND : SYM_OK;
+}
+
+sym_err db_token_revoke(PGconn *conn, int64_t token_id, int64_t user_id, struct sym_diag *d)
+{
+    return update_owned(conn, SQL_TOKEN_REVOKE, token_id, user_id, NULL, d);
+}
+
+sym_err db_token_extend(PGconn *conn, int64_t token_id, int64_t user_id, uint32_t days,
+                        struct sym_diag *d)
+{
+    char n[16];
+    snprintf(n, sizeof(n), "%u", days);
+    return update_owned(conn, SQL_TOKEN_EXTEND, token_id, user_id, n, d);
+}
+
+sym_err db_user_perms(PGconn *conn, int64_t user_id, unsigned *perms_out, struct sym_diag *d)
+{
+    char uid[24];
+    snprintf(uid, sizeof(uid), "%" PRId64, user_id);
+    const char *params[] = {uid};
+    int64_t v;
+    PGresult *res;
+    sym_err rc = db_exec(conn, SQL_USER_PERMS, 1, params, &res, d);
+    if (rc != SYM_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return SYM_ENOTFOUND;
+    }
+    v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    *perms_out = (unsigned)v;
+    return SYM_OK;
+}
+
+sym_err db_user_find(PGconn *conn, const char *email, int64_t *id_out, struct sym_diag *d)
+{
+    const char *params[] = {email};
+    PGresult *res;
+    sym_err rc = db_exec(conn, SQL_USER_FIND, 1, params, &res, d);
+    if (rc != SYM_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return SYM_ENOTFOUND;
+    }
+    *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return SYM_OK;
 }

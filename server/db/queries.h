@@ -73,4 +73,87 @@ sym_err db_file_insert(PGconn *conn, const struct db_file *f, int64_t *id_out,
 /* Formats Unix microseconds as an ISO 8601 timestamp literal for a timestamptz parameter. */
 void db_format_time_us(int64_t us, char out[40]);
 
+/* ---- Upload pipeline (server/upload/) -------------------------------------------------------- */
+
+/* Records a stored file, unless a row for the same (bucket_name, key, try_symbols) already
+ * describes it: one with the same size created at or after since_us (Unix microseconds; another
+ * upload stored the same file meanwhile), or, with since_us 0 and any_size, any row at all (a
+ * retry filling in the row of an object stored before a crash). Serialized per key with a
+ * transaction-scoped advisory lock, so two concurrent identical uploads write one row.
+ * SYM_EEXISTS (nothing written) when such a row exists; *id_out is written only on SYM_OK. */
+sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, bool any_size,
+                       int64_t *id_out, struct sym_diag *d) SYM_MUST_CHECK;
+
+/* One upload as a JSON object: id, user_id, user_email, filename, bucket_name, size,
+ * content_hash, download_url, redirect_urls, skipped_keys, ignored_keys (arrays or null),
+ * try_symbols, created_at, completed_at (Django-style UTC datetimes or null). Caller
+ * json_decref()s *out. SYM_ENOTFOUND when there is no such upload. */
+sym_err db_upload_json(PGconn *conn, int64_t id, json_t **out, struct sym_diag *d) SYM_MUST_CHECK;
+
+/* Formats Unix microseconds as Django's JSON encoder does: ISO 8601 in UTC with a "Z", the
+ * fraction truncated to milliseconds and left out when the microseconds are 0. */
+void db_format_django_time(int64_t us, char out[40]);
+
+/* ---- Tokens and permissions ------------------------------------------------------------------ */
+
+/* Permission ids are fixed by the initial migration; permission bit sets use 1 << (id - 1). */
+enum db_permission {
+    DB_PERM_UPLOAD = 1,     /* upload.upload_symbols */
+    DB_PERM_UPLOAD_TRY = 2, /* upload.upload_try_symbols */
+    DB_PERM_VIEW_ALL = 3,   /* upload.view_all_uploads */
+    DB_PERM_MANAGE_TOKENS = 4,
+};
+#define DB_PERM_BIT(id)  (1u << ((id)-1))
+#define DB_N_PERMISSIONS 4
+
+/* The token whose key hashes to key_hash (SHA-256 of the 32-hex key), not revoked. perms holds
+ * the token's permissions that its user still has (all of them for a superuser). email is
+ * malloc'd; free with db_token_auth_cleanup(). SYM_ENOTFOUND when there is none. */
+struct db_token_auth {
+    int64_t token_id, user_id;
+    char *email;
+    bool user_active, is_superuser, expired;
+    int64_t expires_at_us;
+    unsigned perms;
+    unsigned char key_hash[32]; /* as stored, for a constant-time comparison */
+};
+sym_err db_token_auth(PGconn *conn, const unsigned char key_hash[32], struct db_token_auth *out,
+                      struct sym_diag *d) SYM_MUST_CHECK;
+void db_token_auth_cleanup(struct db_token_auth *t);
+/* Sets last_used_at, at most once a minute per token. */
+sym_err db_token_touch(PGconn *conn, int64_t token_id, struct sym_diag *d) SYM_MUST_CHECK;
+
+struct db_token_new {
+    int64_t user_id;
+    unsigned char key_hash[32];
+    const char *key_hint; /* the first characters of the key, shown in lists */
+    const char *notes;
+    uint32_t expires_days;
+    unsigned perms;  /* permission bit set */
+    bool grant_user; /* also give the user these permissions (administrators) */
+};
+/* Creates the token with its permissions in one transaction. */
+sym_err db_token_create(PGconn *conn, const struct db_token_new *t, int64_t *id_out,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+/* Tokens (not revoked) as a JSON array, newest first: id, user_email, key_hint, notes,
+ * expires_at, created_at, last_used_at, is_expired, permissions [{id, name, codename}].
+ * user_id 0 lists every user's; state "" lists active ones, "expired" expired ones, "all" both. */
+sym_err db_token_list(PGconn *conn, int64_t user_id, const char *state, json_t **out,
+                      struct sym_diag *d) SYM_MUST_CHECK;
+/* {"all": n, "active": n, "expired": n} for user_id (0: everyone). */
+sym_err db_token_totals(PGconn *conn, int64_t user_id, json_t **out,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+/* Revokes token_id; with user_id non-zero only that user's. SYM_ENOTFOUND otherwise. */
+sym_err db_token_revoke(PGconn *conn, int64_t token_id, int64_t user_id,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+/* Moves expires_at days further; same ownership rule. */
+sym_err db_token_extend(PGconn *conn, int64_t token_id, int64_t user_id, uint32_t days,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+/* The permissions a user holds (every one for a superuser) as a bit set. */
+sym_err db_user_perms(PGconn *conn, int64_t user_id, unsigned *perms_out,
+                      struct sym_diag *d) SYM_MUST_CHECK;
+/* The user with that email: SYM_ENOTFOUND when absent. */
+sym_err db_user_find(PGconn *conn, const char *email, int64_t *id_out,
+                     struct sym_diag *d) SYM_MUST_CHECK;
+
 #endif
