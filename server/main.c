@@ -11,6 +11,7 @@ static const struct srv_subcommand subcommands[] = {
     {"serve", "run the symbols server (HTTP)", cli_serve_main},
     {"migrate", "apply pending database migrations", cli_migrate_main},
     {"import", "ingest an existing Breakpad symbol store", cli_import_main},
+    {"token", "create, list and revoke API tokens", cli_token_main},
     {"signature", "Socorro crash signature of crash_data JSON", cli_signature_main},
     {"sym", "inspect, look up and convert Breakpad .sym files and symcaches", cli_sym_main},
     {NULL, NULL, NULL},
