@@ -2,20 +2,22 @@
 /* alloc.c: checked allocation with a fault-injection hook for the allocation-failure tests. */
 #include "sym/alloc.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The only global of the core: test-only fault injection, documented in alloc.h. */
-static unsigned long alloc_fail_at;
-static unsigned long alloc_count;
+static _Atomic unsigned long alloc_fail_at;
+static _Atomic unsigned long alloc_count;
 
 static int should_fail(void)
 {
-    alloc_count++;
-    if (alloc_fail_at != 0 && alloc_count == alloc_fail_at)
-        return 1;
-    return 0;
+    /* Relaxed atomics: the counters are exact only in single-threaded tests, but servers that
+     * allocate from many threads must not race on them. */
+    unsigned long n = atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed) + 1;
+    unsigned long at = atomic_load_explicit(&alloc_fail_at, memory_order_relaxed);
+    return at != 0 && n == at;
 }
 
 void *sym_malloc(size_t size)
@@ -66,11 +68,11 @@ void sym_free(void *p)
 
 void sym_alloc_fail_at(unsigned long fail_at)
 {
-    alloc_fail_at = fail_at;
-    alloc_count = 0;
+    atomic_store(&alloc_fail_at, fail_at);
+    atomic_store(&alloc_count, 0);
 }
 
 unsigned long sym_alloc_count(void)
 {
-    return alloc_count;
+    return atomic_load(&alloc_count);
 }
