@@ -23,6 +23,8 @@
 #include "upload_int.h"
 
 #define IO_CHUNK (256u * 1024u)
+/* The first read of a member must hold the whole .sym header window. */
+_Static_assert(IO_CHUNK >= SYMUP_HEADER_WINDOW, "read chunk smaller than the header window");
 
 /* One file entry of the archive, duplicates included; name is an offset into names. */
 struct rec {
