@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* ingest.c: a symbols zip through Tecken's rules (scan), into temporary files (extract), and per
- * member into what storage needs (digest, gzip). Invariants: after a successful open the member
+/* ingest.c: a symbols zip through Tecken's rules (scan) and into temporary files (extract); the
+ * per-member digest and gzip are in prepare.c. Invariants: after a successful open the member
  * table and every string are immutable, so step-3 calls for distinct members share nothing but
  * read-only data; every temporary file is recorded in its member slot before it is created, so
  * symup_ingest_free() can always remove it. */
@@ -15,59 +15,12 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <zlib.h>
 
+#include "ingest_int.h"
 #include "sym/alloc.h"
 #include "sym/buf.h"
 #include "upload/key.h"
 #include "upload_int.h"
-
-#define IO_CHUNK (256u * 1024u)
-/* The first read of a member must hold the whole .sym header window. */
-_Static_assert(IO_CHUNK >= SYMUP_HEADER_WINDOW, "read chunk smaller than the header window");
-
-/* One file entry of the archive, duplicates included; name is an offset into names. */
-struct rec {
-    size_t name_off;
-    size_t name_len;
-    uint64_t size;
-    uint32_t zip_index;
-};
-
-/* One distinct file name. */
-struct uniq {
-    size_t first; /* rec of the first occurrence (archive order) */
-    size_t last;  /* rec of the last occurrence: the copy that is extracted */
-    enum symup_name_kind kind;
-};
-
-struct slot {
-    struct symup_member m;
-    char *block;   /* key, debug_file, debug_id, file, NUL-separated */
-    char *path;    /* "<dir>/m<i>", set before the file is created */
-    char *gz_path; /* "<dir>/m<i>.gz", same */
-    bool created;  /* path may exist on disk */
-    bool extracted;
-    bool gz_created;
-    bool gz_done;
-    bool released;
-    uint64_t gz_size;
-};
-
-struct symup_ingest {
-    struct symup_config cfg;
-    char *zip_path;
-    struct sym_buf names; /* every file name, NUL-terminated, back to back */
-    struct rec *recs;
-    size_t n_recs;
-    struct slot *slots;
-    size_t n_slots;
-    const char **ignored;
-    size_t n_ignored;
-    char content_hash[31];
-    bool extract_started;
-    char *dir;
-};
 
 static const char *const default_snippets[] = {"qcom/proprietary"};
 static const char *const default_compress[] = {"sym"};
@@ -116,7 +69,7 @@ static const char *rec_name(const struct symup_ingest *ing, const struct rec *r)
     return ing->names.data + r->name_off;
 }
 
-static sym_err nomem(struct symup_error *err)
+sym_err symup__nomem(struct symup_error *err)
 {
     return symup__fail(err, SYM_ENOMEM, SYMUP_R_NOMEM, "out of memory");
 }
@@ -145,7 +98,7 @@ static sym_err list_members(struct symup_ingest *ing, struct symup_error *err)
             size_t ncap = cap ? cap * 2 : 64;
             struct rec *r = sym_reallocarray(ing->recs, ncap, sizeof(*r));
             if (r == NULL) {
-                rc = nomem(err);
+                rc = symup__nomem(err);
                 break;
             }
             ing->recs = r;
@@ -158,7 +111,7 @@ static sym_err list_members(struct symup_ingest *ing, struct symup_error *err)
         r->zip_index = e.index;
         sym_buf_append(&ing->names, e.name, e.name_len + 1);
         if (sym_buf_err(&ing->names) != SYM_OK) {
-            rc = nomem(err);
+            rc = symup__nomem(err);
             break;
         }
         ing->n_recs++;
@@ -199,7 +152,7 @@ static sym_err dedupe(struct symup_ingest *ing, struct uniq **uniq_out, size_t *
     if (items == NULL || u == NULL) {
         sym_free(items);
         sym_free(u);
-        return nomem(err);
+        return symup__nomem(err);
     }
     for (size_t i = 0; i < n; i++) {
         items[i].name = rec_name(ing, &ing->recs[i]);
@@ -331,14 +284,14 @@ static sym_err build_slot(struct symup_ingest *ing, struct slot *s, const struct
     }
     if (rc != SYM_OK) {
         sym_buf_cleanup(&key);
-        return nomem(err);
+        return symup__nomem(err);
     }
     /* key, then its components, each NUL-terminated */
     size_t klen = key.len;
     s->block = sym_malloc(2 * klen + 2);
     if (s->block == NULL) {
         sym_buf_cleanup(&key);
-        return nomem(err);
+        return symup__nomem(err);
     }
     memcpy(s->block, key.data, klen + 1);
     memcpy(s->block + klen + 1, key.data, klen + 1);
@@ -376,7 +329,7 @@ static sym_err check_key_conflicts(const struct symup_ingest *ing, struct symup_
         return SYM_OK;
     struct sort_item *items = sym_calloc(n, sizeof(*items));
     if (items == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     for (size_t i = 0; i < n; i++) {
         items[i].name = ing->slots[i].m.key;
         items[i].rec = i;
@@ -415,7 +368,7 @@ static sym_err build_members(struct symup_ingest *ing, const struct uniq *u, siz
     ing->slots = sym_calloc(n_keys ? n_keys : 1, sizeof(*ing->slots));
     ing->ignored = sym_calloc(n_ign ? n_ign : 1, sizeof(*ing->ignored));
     if (ing->slots == NULL || ing->ignored == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     for (size_t i = 0; i < nu; i++) {
         const struct rec *last = &ing->recs[u[i].last];
         if (u[i].kind == SYMUP_NAME_IGNORED) {
@@ -439,7 +392,7 @@ static sym_err build_members(struct symup_ingest *ing, const struct uniq *u, siz
     return SYM_OK;
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
+void symup__hex(const unsigned char *d, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -455,7 +408,7 @@ static sym_err content_hash(struct symup_ingest *ing, const struct uniq *u, size
 {
     struct sort_item *items = sym_calloc(nu ? nu : 1, sizeof(*items));
     if (items == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     for (size_t i = 0; i < nu; i++) {
         items[i].name = rec_name(ing, &ing->recs[u[i].last]);
         items[i].rec = u[i].last;
@@ -464,7 +417,7 @@ static sym_err content_hash(struct symup_ingest *ing, const struct uniq *u, size
     sym_err rc = SYM_OK;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
-        rc = nomem(err);
+        rc = symup__nomem(err);
         goto out;
     }
     if (EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1) {
@@ -489,7 +442,7 @@ static sym_err content_hash(struct symup_ingest *ing, const struct uniq *u, size
         goto out;
     }
     char full[33];
-    hex(md, 16, full);
+    symup__hex(md, 16, full);
     memcpy(ing->content_hash, full, 30);
     ing->content_hash[30] = '\0';
 out:
@@ -505,7 +458,7 @@ sym_err symup_ingest_open(const char *zip_path, const struct symup_config *cfg,
         return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "invalid upload configuration");
     struct symup_ingest *ing = sym_calloc(1, sizeof(*ing));
     if (ing == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     ing->cfg = *cfg;
     sym_buf_init(&ing->names, 0);
     struct uniq *u = NULL;
@@ -513,7 +466,7 @@ sym_err symup_ingest_open(const char *zip_path, const struct symup_config *cfg,
     sym_err rc = SYM_OK;
     ing->zip_path = sym_strndup(zip_path, strlen(zip_path));
     if (ing->zip_path == NULL) {
-        rc = nomem(err);
+        rc = symup__nomem(err);
         goto out;
     }
     rc = list_members(ing, err);
@@ -569,12 +522,12 @@ const char *symup_ingest_content_hash(const struct symup_ingest *ing)
 
 /* ==== step 2: extraction ==================================================================== */
 
-static sym_err io_fail(struct symup_error *err, const char *what, const char *path, int e)
+sym_err symup__io_fail(struct symup_error *err, const char *what, const char *path, int e)
 {
     return symup__fail(err, SYM_EIO, SYMUP_R_IO, "%s %s: %s", what, path, strerror(e));
 }
 
-static bool write_full(int fd, const void *buf, size_t len)
+bool symup__write_full(int fd, const void *buf, size_t len)
 {
     size_t done = 0;
     while (done < len) {
@@ -606,10 +559,10 @@ static sym_err extract_one(struct symup_ingest *ing, struct symup_zip *z, size_t
     struct slot *s = &ing->slots[i];
     s->path = make_path(ing->dir, i, "");
     if (s->path == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     int fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return io_fail(err, "cannot create", s->path, errno);
+        return symup__io_fail(err, "cannot create", s->path, errno);
     s->created = true;
     sym_err rc = SYM_OK;
     for (;;) {
@@ -617,13 +570,13 @@ static sym_err extract_one(struct symup_ingest *ing, struct symup_zip *z, size_t
         rc = symup_zip_read(z, buf, IO_CHUNK, &n, err);
         if (rc != SYM_OK || n == 0)
             break;
-        if (!write_full(fd, buf, n)) {
-            rc = io_fail(err, "cannot write", s->path, errno);
+        if (!symup__write_full(fd, buf, n)) {
+            rc = symup__io_fail(err, "cannot write", s->path, errno);
             break;
         }
     }
     if (close(fd) != 0 && rc == SYM_OK)
-        rc = io_fail(err, "cannot write", s->path, errno);
+        rc = symup__io_fail(err, "cannot write", s->path, errno);
     if (rc == SYM_OK)
         s->extracted = true;
     return rc;
@@ -640,7 +593,7 @@ static int cmp_plan(const void *a, const void *b)
     return x->zip_index < y->zip_index ? -1 : x->zip_index > y->zip_index;
 }
 
-static sym_err changed(struct symup_error *err)
+sym_err symup__changed(struct symup_error *err)
 {
     return symup__fail(err, SYM_EIO, SYMUP_R_IO, "the archive changed while it was processed");
 }
@@ -657,7 +610,7 @@ sym_err symup_ingest_extract(struct symup_ingest *ing, const char *dir, symup_ex
     struct symup_zip *z = NULL;
     sym_err rc = SYM_OK;
     if (ing->dir == NULL || plan == NULL || buf == NULL) {
-        rc = nomem(err);
+        rc = symup__nomem(err);
         goto out;
     }
     for (size_t i = 0; i < ing->n_slots; i++) {
@@ -673,7 +626,7 @@ sym_err symup_ingest_extract(struct symup_ingest *ing, const char *dir, symup_ex
         struct symup_zip_entry e;
         rc = symup_zip_next(z, &e, err);
         if (rc == SYM_ENOTFOUND) {
-            rc = changed(err);
+            rc = symup__changed(err);
             break;
         }
         if (rc != SYM_OK)
@@ -682,7 +635,7 @@ sym_err symup_ingest_extract(struct symup_ingest *ing, const char *dir, symup_ex
             continue;
         const struct symup_member *m = &ing->slots[plan[next].slot].m;
         if (e.type != SYMUP_ZIP_FILE || e.size != m->size || strcmp(e.name, m->name) != 0) {
-            rc = changed(err);
+            rc = symup__changed(err);
             break;
         }
         rc = extract_one(ing, z, plan[next].slot, buf, err);
@@ -709,313 +662,6 @@ const char *symup_member_path(const struct symup_ingest *ing, size_t i)
     if (i >= ing->n_slots || !ing->slots[i].extracted || ing->slots[i].released)
         return NULL;
     return ing->slots[i].path;
-}
-
-/* ==== step 3: digest and compression ======================================================== */
-
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
-{
-    (void)opaque;
-    return sym_calloc(items, size);
-}
-
-static void z_free(voidpf opaque, voidpf p)
-{
-    (void)opaque;
-    sym_free(p);
-}
-
-/* Reads until buf is full or the file ends. */
-static bool read_full(int fd, char *buf, size_t cap, size_t *n_out)
-{
-    size_t done = 0;
-    while (done < cap) {
-        ssize_t n = read(fd, buf + done, cap - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        if (n == 0)
-            break;
-        done += (size_t)n;
-    }
-    *n_out = done;
-    return true;
-}
-
-/* The header window of a file longer than it ends at its last line break, so that no cut-off
- * line is parsed. */
-static void parse_window(const char *buf, size_t n, bool whole_file, struct symup_header *h)
-{
-    size_t len = n;
-    if (!whole_file) {
-        while (len > 0 && buf[len - 1] != '\n' && buf[len - 1] != '\r')
-            len--;
-    }
-    symup_header_parse(buf, len, h);
-}
-
-static sym_err header_mismatch(const struct symup_member *m, const struct symup_header *h,
-                               struct symup_error *err)
-{
-    struct sym_buf b;
-    symup__msg_init(&b);
-    sym_buf_append_str(&b, "Symbol file ");
-    symup_pyrepr(&b, m->name, strlen(m->name));
-    if (!h->valid || !h->has_module) {
-        sym_buf_append_str(&b, " has no valid MODULE line");
-    } else {
-        sym_buf_append_str(&b, " does not match its path: its MODULE line has debug file ");
-        symup_pyrepr(&b, h->debug_filename, strlen(h->debug_filename));
-        sym_buf_append_str(&b, " and debug id ");
-        symup_pyrepr(&b, h->debug_id, strlen(h->debug_id));
-        sym_buf_append_str(&b, ", the path has ");
-        symup_pyrepr(&b, m->debug_file, strlen(m->debug_file));
-        sym_buf_append_str(&b, " and ");
-        symup_pyrepr(&b, m->debug_id, strlen(m->debug_id));
-    }
-    return symup__fail_buf(err, SYM_EINVAL, SYMUP_R_HEADER_MISMATCH, &b);
-}
-
-/* Strict mode accepts the debug path (MODULE name and id) or the code path (INFO CODE_ID file
- * and id), the two layouts the download route serves. */
-static bool header_matches(const struct symup_member *m, const struct symup_header *h)
-{
-    if (!h->valid || !h->has_module)
-        return false;
-    if (strcmp(h->debug_filename, m->debug_file) == 0 && strcmp(h->debug_id, m->debug_id) == 0)
-        return true;
-    return h->code_file[0] != '\0' && strcmp(h->code_file, m->debug_file) == 0 &&
-           strcmp(h->code_id, m->debug_id) == 0;
-}
-
-struct work {
-    bool digest;
-    bool gzip;
-    int in_fd;
-    int out_fd;
-    EVP_MD_CTX *md;
-    z_stream zs;
-    bool zs_init;
-    char *in;
-    char *out;
-};
-
-static sym_err deflate_out(struct work *w, struct slot *s, int flush, struct symup_error *err)
-{
-    do {
-        w->zs.next_out = (Bytef *)w->out;
-        w->zs.avail_out = IO_CHUNK;
-        int zr = deflate(&w->zs, flush);
-        if (zr == Z_STREAM_ERROR)
-            return symup__fail(err, SYM_EINTERNAL, SYMUP_R_CONFIG, "gzip compression failed");
-        size_t have = IO_CHUNK - w->zs.avail_out;
-        if (have > 0 && !write_full(w->out_fd, w->out, have))
-            return io_fail(err, "cannot write", s->gz_path, errno);
-    } while (w->zs.avail_out == 0);
-    return SYM_OK;
-}
-
-static sym_err open_gzip(struct work *w, struct slot *s, int level, struct symup_error *err)
-{
-    if (s->gz_path == NULL) {
-        /* "<dir>/m<i>.gz", derived from the member's own path so no shared state is touched */
-        struct sym_buf b;
-        sym_buf_init(&b, 0);
-        sym_buf_append_str(&b, s->path);
-        sym_buf_append_str(&b, ".gz");
-        s->gz_path = sym_buf_steal(&b, NULL);
-        if (s->gz_path == NULL)
-            return nomem(err);
-    }
-    /* A failed earlier attempt may have left a partial file. */
-    if (unlink(s->gz_path) != 0 && errno != ENOENT)
-        return io_fail(err, "cannot remove", s->gz_path, errno);
-    w->out_fd = open(s->gz_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (w->out_fd < 0)
-        return io_fail(err, "cannot create", s->gz_path, errno);
-    s->gz_created = true;
-    w->zs.zalloc = z_alloc;
-    w->zs.zfree = z_free;
-    w->zs.opaque = NULL;
-    int zr = deflateInit2(&w->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    if (zr == Z_MEM_ERROR)
-        return nomem(err);
-    if (zr != Z_OK)
-        return symup__fail(err, SYM_EINTERNAL, SYMUP_R_CONFIG, "gzip initialisation failed");
-    w->zs_init = true;
-    return SYM_OK;
-}
-
-static void work_cleanup(struct work *w)
-{
-    if (w->zs_init)
-        deflateEnd(&w->zs);
-    if (w->out_fd >= 0)
-        close(w->out_fd);
-    if (w->in_fd >= 0)
-        close(w->in_fd);
-    EVP_MD_CTX_free(w->md);
-    sym_free(w->in);
-    sym_free(w->out);
-}
-
-static sym_err process(struct symup_ingest *ing, size_t i, bool want_digest, bool want_store,
-                       struct symup_digest *dg, struct symup_stored *st, struct symup_error *err)
-{
-    if (ing == NULL || i >= ing->n_slots || !ing->slots[i].extracted || ing->slots[i].released)
-        return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "member not available");
-    struct slot *s = &ing->slots[i];
-    const struct symup_member *m = &s->m;
-    struct work w;
-    memset(&w, 0, sizeof(w));
-    w.in_fd = w.out_fd = -1;
-    w.digest = want_digest;
-    w.gzip = want_store && m->compress && !s->gz_done;
-    sym_err rc = SYM_OK;
-    uint64_t total = 0;
-    bool first = true;
-    struct symup_header header;
-    memset(&header, 0, sizeof(header));
-    char md5[33] = "";
-
-    if (!w.digest && !w.gzip)
-        goto done;
-    w.in = sym_malloc(IO_CHUNK);
-    if (w.gzip)
-        w.out = sym_malloc(IO_CHUNK);
-    if (w.in == NULL || (w.gzip && w.out == NULL)) {
-        rc = nomem(err);
-        goto out;
-    }
-    if (w.digest) {
-        w.md = EVP_MD_CTX_new();
-        if (w.md == NULL) {
-            rc = nomem(err);
-            goto out;
-        }
-        if (EVP_DigestInit_ex(w.md, EVP_md5(), NULL) != 1) {
-            rc = symup__fail(err, SYM_EINTERNAL, SYMUP_R_CONFIG, "MD5 is not available");
-            goto out;
-        }
-    }
-    w.in_fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (w.in_fd < 0) {
-        rc = io_fail(err, "cannot open", s->path, errno);
-        goto out;
-    }
-    if (w.gzip) {
-        rc = open_gzip(&w, s, ing->cfg.gzip_level, err);
-        if (rc != SYM_OK)
-            goto out;
-    }
-    for (;;) {
-        size_t n = 0;
-        /* the first chunk is at least the header window: IO_CHUNK >= SYMUP_HEADER_WINDOW */
-        if (!read_full(w.in_fd, w.in, IO_CHUNK, &n)) {
-            rc = io_fail(err, "cannot read", s->path, errno);
-            goto out;
-        }
-        if (n > m->size - total) {
-            rc = changed(err);
-            goto out;
-        }
-        if (first && w.digest && m->is_sym) {
-            size_t win = n < SYMUP_HEADER_WINDOW ? n : SYMUP_HEADER_WINDOW;
-            parse_window(w.in, win, m->size <= SYMUP_HEADER_WINDOW, &header);
-        }
-        first = false;
-        total += n;
-        if (w.digest && n > 0 && EVP_DigestUpdate(w.md, w.in, n) != 1) {
-            rc = symup__fail(err, SYM_EINTERNAL, SYMUP_R_CONFIG, "MD5 failed");
-            goto out;
-        }
-        if (w.gzip) {
-            w.zs.next_in = (Bytef *)w.in;
-            w.zs.avail_in = (uInt)n;
-            rc = deflate_out(&w, s, n == 0 ? Z_FINISH : Z_NO_FLUSH, err);
-            if (rc != SYM_OK)
-                goto out;
-        }
-        if (n == 0)
-            break;
-    }
-    if (total != m->size) {
-        rc = changed(err);
-        goto out;
-    }
-    if (w.digest) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int dlen = 0;
-        if (EVP_DigestFinal_ex(w.md, d, &dlen) != 1 || dlen != 16) {
-            rc = symup__fail(err, SYM_EINTERNAL, SYMUP_R_CONFIG, "MD5 failed");
-            goto out;
-        }
-        hex(d, 16, md5);
-    }
-    if (w.gzip) {
-        struct stat sb;
-        if (fstat(w.out_fd, &sb) != 0) {
-            rc = io_fail(err, "cannot stat", s->gz_path, errno);
-            goto out;
-        }
-        int fd = w.out_fd;
-        w.out_fd = -1;
-        if (close(fd) != 0) {
-            rc = io_fail(err, "cannot write", s->gz_path, errno);
-            goto out;
-        }
-        s->gz_size = (uint64_t)sb.st_size;
-        s->gz_done = true;
-    }
-    if (w.digest && ing->cfg.strict_header && m->is_sym && !header_matches(m, &header)) {
-        rc = header_mismatch(m, &header, err);
-        goto out;
-    }
-done:
-    if (dg != NULL) {
-        dg->size = m->size;
-        memcpy(dg->md5, md5, sizeof(dg->md5));
-        dg->header = header;
-    }
-    if (st != NULL) {
-        st->compressed = m->compress;
-        st->path = m->compress ? s->gz_path : s->path;
-        st->size = m->compress ? s->gz_size : m->size;
-        st->content_type = m->content_type;
-        st->content_encoding = m->compress ? "gzip" : NULL;
-    }
-out:
-    work_cleanup(&w);
-    return rc;
-}
-
-sym_err symup_member_digest(struct symup_ingest *ing, size_t i, struct symup_digest *out,
-                            struct symup_error *err)
-{
-    if (out == NULL)
-        return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "no output");
-    return process(ing, i, true, false, out, NULL, err);
-}
-
-sym_err symup_member_store_file(struct symup_ingest *ing, size_t i, struct symup_stored *out,
-                                struct symup_error *err)
-{
-    if (out == NULL)
-        return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "no output");
-    return process(ing, i, false, true, NULL, out, err);
-}
-
-sym_err symup_prepare(struct symup_ingest *ing, size_t i, struct symup_prepared *out,
-                      struct symup_error *err)
-{
-    if (out == NULL)
-        return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "no output");
-    struct symup_prepared tmp;
-    sym_err rc = process(ing, i, true, true, &tmp.digest, &tmp.stored, err);
-    if (rc == SYM_OK)
-        *out = tmp;
-    return rc;
 }
 
 /* ==== cleanup =============================================================================== */
@@ -1062,16 +708,16 @@ void symup_ingest_free(struct symup_ingest *ing)
 /* The same rules and member slot as a zip member named `name`, for a file that already exists:
  * it is "extracted" from the start, never created (so never removed) by the ingest, and its gzip
  * goes to gz_path. */
-sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
-                             const char *gz_path, const struct symup_config *cfg,
-                             struct symup_ingest **out, struct symup_error *err)
+sym_err symup__ingest_single(const char *path, const char *name, uint64_t size, const char *gz_path,
+                             const struct symup_config *cfg, struct symup_ingest **out,
+                             struct symup_error *err)
 {
     if (path == NULL || name == NULL || gz_path == NULL || cfg == NULL || out == NULL ||
         !config_ok(cfg))
         return symup__fail(err, SYM_EINVAL, SYMUP_R_CONFIG, "invalid upload configuration");
     struct symup_ingest *ing = sym_calloc(1, sizeof(*ing));
     if (ing == NULL)
-        return nomem(err);
+        return symup__nomem(err);
     ing->cfg = *cfg;
     ing->extract_started = true;
     sym_buf_init(&ing->names, 0);
@@ -1082,7 +728,7 @@ sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
     ing->zip_path = sym_strndup(path, strlen(path));
     sym_buf_append(&ing->names, name, len + 1);
     if (ing->recs == NULL || ing->zip_path == NULL || sym_buf_err(&ing->names) != SYM_OK) {
-        rc = nomem(err);
+        rc = symup__nomem(err);
         goto out;
     }
     ing->recs[0] = (struct rec){.name_off = 0, .name_len = len, .size = size, .zip_index = 0};
@@ -1100,7 +746,7 @@ sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
     s->path = sym_strndup(path, strlen(path));
     s->gz_path = sym_strndup(gz_path, strlen(gz_path));
     if (s->path == NULL || s->gz_path == NULL) {
-        rc = nomem(err);
+        rc = symup__nomem(err);
         goto out;
     }
     s->extracted = true; /* created stays false: the caller's file is never removed */
