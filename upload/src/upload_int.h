@@ -34,8 +34,8 @@ bool symup__ends_with_ci(const char *s, size_t len, const char *suffix);
  * to gz_path. Errors are those of symup_ingest_open() for that one name. */
 struct symup_config;
 struct symup_ingest;
-sym_err symup__ingest_single(const char *path, const char *name, uint64_t size,
-                             const char *gz_path, const struct symup_config *cfg,
-                             struct symup_ingest **out, struct symup_error *err);
+sym_err symup__ingest_single(const char *path, const char *name, uint64_t size, const char *gz_path,
+                             const struct symup_config *cfg, struct symup_ingest **out,
+                             struct symup_error *err);
 
 #endif
