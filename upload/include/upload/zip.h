@@ -53,13 +53,14 @@ struct symup_zip_entry {
 
 struct symup_zip;
 
-/* Opens the zip at path. Reads the end-of-central-directory record first so that an archive
- * announcing more than max_members entries is refused before libarchive loads its directory.
+/* Opens the zip at path. Finds the end-of-central-directory record and counts the directory's
+ * headers first (as Python does, by the directory's size, whatever count the end record gives),
+ * so that an archive with more than max_members entries is refused before libarchive loads it.
  * Errors (*out untouched):
  *   SYM_EINVAL  path or lim NULL, or a zero limit (reason CONFIG);
  *   SYM_EPARSE  not a zip: "File is not a zip file" (NOT_ZIP), the text the server returns;
  *   SYM_EINVAL  a valid zip with no members at all (EMPTY);
- *   SYM_ELIMIT  more than max_members entries announced (TOO_MANY_MEMBERS);
+ *   SYM_ELIMIT  more than max_members entries (TOO_MANY_MEMBERS);
  *   SYM_EIO     the file cannot be opened or read;
  *   SYM_ENOMEM.
  * lim is copied. The handle is single-threaded; close it with symup_zip_close(). */
