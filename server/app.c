@@ -22,6 +22,7 @@
 #include "http/bodyreq.h"
 #include "http/router.h"
 #include "missing.h"
+#include "symbolicate/service.h"
 #include "ttlcache.h"
 
 uint64_t srv_now_us(void)
@@ -258,6 +259,13 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
         return 1;
     }
     app->sig_generator_key_ready = true;
+    rc = srv_symbolicator_open_config(cfg, &app->store, app->metrics, &app->log,
+                                      &app->symbolicator, &d);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: symbolication: %s\n", d.msg);
+        srv_app_close(app);
+        return rc == SYM_EINVAL ? 2 : 1;
+    }
 
     h2o_config_init(&app->h2o);
     app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("sigil"));
@@ -276,6 +284,8 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
 
 void srv_app_close(struct srv_app *app)
 {
+    srv_symbolicator_close(app->symbolicator); /* its flights use the store and the metrics */
+    app->symbolicator = NULL;
     if (app->signature_ready)
         srv_signature_cleanup(&app->signature);
     srv_missing_free(app->missing); /* flushes, so before the pool closes */

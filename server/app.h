@@ -24,6 +24,7 @@
 
 struct srv_ttlcache;
 struct srv_missing;
+struct srv_symbolicator;
 struct srv_route_metrics;
 
 struct srv_worker {
@@ -59,6 +60,7 @@ struct srv_app {
     bool signature_ready;
     pthread_key_t sig_generator_key; /* one signature generator per thread */
     bool sig_generator_key_ready;
+    struct srv_symbolicator *symbolicator; /* POST /symbolicate/v5 and /v4 */
     char **download_exts;    /* NULL-terminated allow-list */
     const char *bucket_name; /* for the database rows */
     uint64_t exists_ttl_us;  /* positive existence-cache lifetime */

@@ -70,6 +70,20 @@ struct srv_config {
 
     /* Upstream symbol servers (comma-separated base URLs) */
     char *symbol_urls;
+    uint32_t symbol_timeout_ms;         /* one request to an upstream, whole transfer */
+    uint32_t symbol_connect_timeout_ms; /* connecting to an upstream */
+    uint32_t symbol_retries;            /* extra attempts after 429/5xx or a failed connection */
+
+    /* Symbolication (POST /symbolicate/v5, /v4) */
+    uint64_t symbolicate_max_bytes;   /* largest request body */
+    uint64_t symbolicate_max_frames;  /* frames of one request */
+    uint32_t symbolicate_max_modules; /* memoryMap entries of one job */
+    uint32_t symbolicate_max_stacks;  /* stacks of one job */
+    uint32_t symbolicate_threads;     /* threads fetching and parsing symbol files */
+    uint32_t symbolicate_negative_ttl_s;
+    uint32_t symbolicate_error_ttl_s;
+    uint64_t symbolicate_max_sym_bytes; /* largest symbol file parsed */
+    uint32_t symbolicate_loop_frames;   /* larger requests are written on a blocking thread */
 
     /* Uploads (POST /upload/ and `sigil import`) */
     uint32_t upload_workers; /* threads compressing and storing files; 0 means one per core */

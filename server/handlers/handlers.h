@@ -21,6 +21,10 @@ void srv_handle_object(struct srv_reqctx *rc, h2o_req_t *req);
 /* signature.c: POST /signature */
 void srv_handle_signature(struct srv_reqctx *rc, h2o_req_t *req);
 
+/* symbolicate.c: POST|OPTIONS /symbolicate/v5 and /symbolicate/v4 */
+void srv_handle_symbolicate_v5(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_symbolicate_v4(struct srv_reqctx *rc, h2o_req_t *req);
+
 /* upload.c: POST /upload/ (a body route: runs on a body thread) */
 struct srv_body_req;
 void srv_handle_upload(struct srv_body_req *br);

@@ -17,7 +17,8 @@
 
 /* Punctuation and key literals written verbatim; s must be JSON text (e.g. "{\"frame\":"). */
 void srv_jw_raw(struct sym_buf *b, const char *s, size_t n);
-#define SRV_JW_LIT(b, lit) srv_jw_raw((b), (lit), sizeof(lit) - 1)
+/* lit must be a string literal (the "" concatenation rejects anything else at compile time). */
+#define SRV_JW_LIT(b, lit) srv_jw_raw((b), "" lit, sizeof(lit) - 1)
 
 /* A JSON string of s[0..n) (any bytes). */
 void srv_jw_str(struct sym_buf *b, const char *s, size_t n);

@@ -56,7 +56,9 @@ static void write_inlines(struct sym_buf *b, const struct sym_lookup *l)
     SRV_JW_LIT(b, ",\"inlines\":[");
     for (size_t i = 0; i < l->n_inlines; i++) {
         const struct sym_inline_frame *in = &l->inlines[i];
-        SRV_JW_LIT(b, i ? ",{\"function\":" : "{\"function\":");
+        if (i)
+            SRV_JW_LIT(b, ",");
+        SRV_JW_LIT(b, "{\"function\":");
         srv_jw_str(b, in->function.p, in->function.n);
         if (in->file.n > 0) {
             SRV_JW_LIT(b, ",\"file\":");
@@ -193,7 +195,8 @@ static uint32_t write_found_modules(struct sym_buf *b, const struct srv_symb_job
 /* One "<file>/<id>": value entry of a debug map. */
 static void debug_entry(struct sym_buf *b, bool *first, const struct srv_symb_group *g)
 {
-    SRV_JW_LIT(b, *first ? "" : ",");
+    if (!*first)
+        SRV_JW_LIT(b, ",");
     *first = false;
     write_key(b, g->debug_filename, g->filename_len, g->debug_id, g->id_len);
     SRV_JW_LIT(b, ":");
@@ -347,10 +350,14 @@ sym_err srv_symb_write_v5(const struct srv_symb_request *req, const struct srv_s
     SRV_JW_LIT(out, "{\"results\":[");
     for (uint32_t j = 0; j < req->n_jobs; j++) {
         const struct srv_symb_job *job = &req->jobs[j];
-        SRV_JW_LIT(out, j ? ",{\"stacks\":[" : "{\"stacks\":[");
+        if (j)
+            SRV_JW_LIT(out, ",");
+        SRV_JW_LIT(out, "{\"stacks\":[");
         for (uint32_t s = 0; s < job->n_stacks; s++) {
             const struct srv_symb_stack *stack = &job->stacks[s];
-            SRV_JW_LIT(out, s ? ",[" : "[");
+            if (s)
+                SRV_JW_LIT(out, ",");
+            SRV_JW_LIT(out, "[");
             for (uint32_t f = 0; f < stack->n_frames; f++) {
                 if (f)
                     SRV_JW_LIT(out, ",");
@@ -385,13 +392,17 @@ sym_err srv_symb_write_v4(const struct srv_symb_request *req, const struct srv_s
     const struct srv_symb_job *job = req->n_jobs ? &req->jobs[0] : NULL;
     for (uint32_t s = 0; job != NULL && s < job->n_stacks; s++) {
         const struct srv_symb_stack *stack = &job->stacks[s];
-        SRV_JW_LIT(out, s ? ",[" : "[");
+        if (s)
+            SRV_JW_LIT(out, ",");
+        SRV_JW_LIT(out, "[");
         for (uint32_t f = 0; f < stack->n_frames; f++) {
             const struct srv_symb_frame *fr = &stack->frames[f];
             const struct srv_symb_module *m = module_of(job, fr);
             const struct srv_symb_resolved *r = resolved_of(res, m);
             struct sym_slice name = frame_module_name(m, r);
-            SRV_JW_LIT(out, f ? ",\"" : "\"");
+            if (f)
+                SRV_JW_LIT(out, ",");
+            SRV_JW_LIT(out, "\"");
             if (lookup_frame(r, fr, &l, &st)) {
                 srv_jw_escaped(out, l.function.p, l.function.n);
             } else {
