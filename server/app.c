@@ -25,6 +25,22 @@
 #include "symbolicate/service.h"
 #include "ttlcache.h"
 
+sym_err srv_store_open_from_config(const struct srv_config *cfg, struct store *out,
+                                   struct sym_diag *d)
+{
+    struct store_config scfg = {
+        .url = cfg->storage_url,
+        .access_key = cfg->s3_access_key,
+        .secret_key = cfg->s3_secret_key,
+        .public_url = *cfg->storage_public_url ? cfg->storage_public_url : NULL,
+        .presign_expiry_s = cfg->storage_presign_expiry_s,
+        .timeout_ms = cfg->storage_timeout_ms,
+        .connect_timeout_ms = cfg->storage_timeout_ms < 5000 ? cfg->storage_timeout_ms : 5000,
+        .retries = cfg->storage_retries,
+    };
+    return store_open(&scfg, out, d);
+}
+
 uint64_t srv_now_us(void)
 {
     struct timespec ts;
@@ -153,17 +169,7 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
     register_core_metrics(app);
 
     struct sym_diag d = {0};
-    struct store_config scfg = {
-        .url = cfg->storage_url,
-        .access_key = cfg->s3_access_key,
-        .secret_key = cfg->s3_secret_key,
-        .public_url = *cfg->storage_public_url ? cfg->storage_public_url : NULL,
-        .presign_expiry_s = cfg->storage_presign_expiry_s,
-        .timeout_ms = cfg->storage_timeout_ms,
-        .connect_timeout_ms = cfg->storage_timeout_ms < 5000 ? cfg->storage_timeout_ms : 5000,
-        .retries = cfg->storage_retries,
-    };
-    sym_err rc = store_open(&scfg, &app->store, &d);
+    sym_err rc = srv_store_open_from_config(cfg, &app->store, &d);
     if (rc != SYM_OK) {
         fprintf(stderr, "sigil: storage-url: %s\n", d.msg[0] ? d.msg : sym_strerror(rc));
         srv_app_close(app);

@@ -98,6 +98,11 @@ struct srv_worker *srv_worker_of(h2o_req_t *req);
  * memory. */
 struct sig_generator *srv_app_sig_generator(struct srv_app *app);
 
+/* Opens the storage the settings name (SIGIL_STORAGE_URL and the S3 settings); store_open()'s
+ * errors. */
+sym_err srv_store_open_from_config(const struct srv_config *cfg, struct store *out,
+                                   struct sym_diag *d) SYM_MUST_CHECK;
+
 /* Monotonic microseconds. */
 uint64_t srv_now_us(void);
 

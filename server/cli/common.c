@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "app.h"
 #include "db/pool.h"
 
 bool cli_load_config(struct srv_config *cfg, unsigned scopes, int argc, char **argv,
@@ -45,18 +46,8 @@ PGconn *cli_db_connect(const struct srv_config *cfg)
 
 bool cli_store_open(const struct srv_config *cfg, struct store *out)
 {
-    struct store_config scfg = {
-        .url = cfg->storage_url,
-        .access_key = cfg->s3_access_key,
-        .secret_key = cfg->s3_secret_key,
-        .public_url = *cfg->storage_public_url ? cfg->storage_public_url : NULL,
-        .presign_expiry_s = cfg->storage_presign_expiry_s,
-        .timeout_ms = cfg->storage_timeout_ms,
-        .connect_timeout_ms = cfg->storage_timeout_ms < 5000 ? cfg->storage_timeout_ms : 5000,
-        .retries = cfg->storage_retries,
-    };
     struct sym_diag d = {0};
-    if (store_open(&scfg, out, &d) != SYM_OK) {
+    if (srv_store_open_from_config(cfg, out, &d) != SYM_OK) {
         fprintf(stderr, "sigil: storage-url: %s\n", d.msg);
         return false;
     }

@@ -432,21 +432,10 @@ void srv_br_respond_error(struct srv_body_req *br, int status, const char *messa
 
 void srv_br_respond_sym_err(struct srv_body_req *br, sym_err e, const struct sym_diag *d)
 {
-    int status = srv_status_for_err(e);
-    const char *message;
-    if (status < 500)
-        message = d && d->msg[0] ? d->msg : sym_strerror(e);
-    else if (status == 503)
-        message = "Service Unavailable: a backend did not answer; retry later";
-    else
-        message = "Internal Server Error";
+    int status;
+    json_t *body = srv_error_body(e, d, &status);
     if (status == 503)
         srv_br_add_header(br, "retry-after", "5");
-    json_t *body = json_object();
-    if (body != NULL) {
-        json_object_set_new(body, "error", json_string(message));
-        json_object_set_new(body, "code", json_string(sym_errname(e)));
-    }
     srv_br_respond_json(br, status, body);
 }
 

@@ -159,7 +159,7 @@ int srv_status_for_err(sym_err e)
     return 500;
 }
 
-void srv_respond_sym_err(h2o_req_t *req, sym_err e, const struct sym_diag *d)
+json_t *srv_error_body(sym_err e, const struct sym_diag *d, int *status_out)
 {
     int status = srv_status_for_err(e);
     const char *message;
@@ -169,13 +169,21 @@ void srv_respond_sym_err(h2o_req_t *req, sym_err e, const struct sym_diag *d)
         message = "Service Unavailable: a backend did not answer; retry later";
     else
         message = "Internal Server Error";
-    if (status == 503)
-        srv_add_header(req, "retry-after", "5");
+    *status_out = status;
     json_t *body = json_object();
     if (body != NULL) {
         json_object_set_new(body, "error", json_string(message));
         json_object_set_new(body, "code", json_string(sym_errname(e)));
     }
+    return body;
+}
+
+void srv_respond_sym_err(h2o_req_t *req, sym_err e, const struct sym_diag *d)
+{
+    int status;
+    json_t *body = srv_error_body(e, d, &status);
+    if (status == 503)
+        srv_add_header(req, "retry-after", "5");
     srv_respond_json(req, status, body);
 }
 

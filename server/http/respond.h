@@ -34,6 +34,9 @@ void srv_respond_redirect(h2o_req_t *req, int status, const char *location, size
  * details go to the log, never to the client). */
 void srv_respond_sym_err(h2o_req_t *req, sym_err e, const struct sym_diag *d);
 int srv_status_for_err(sym_err e);
+/* The JSON body and status srv_respond_sym_err() sends, for responders outside h2o. The caller
+ * adds Retry-After when the status is 503. NULL body on allocation failure. */
+json_t *srv_error_body(sym_err e, const struct sym_diag *d, int *status_out);
 /* "OK", "Not Found", ... ("" for unusual codes). */
 const char *srv_reason_phrase(int status);
 
