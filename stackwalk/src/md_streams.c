@@ -187,7 +187,7 @@ static bool read_kv_dict(struct sw_minidump *md, struct sw_bytes loc, size_t *bu
     if (kv == NULL)
         return false;
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t krva, vrva;
+        uint32_t krva = 0, vrva = 0;
         (void)md_u32(&r, 4 + 8 * (uint64_t)i, &krva);
         (void)md_u32(&r, 8 + 8 * (uint64_t)i, &vrva);
         kv[i].key = read_utf8_string(md, krva);
@@ -221,7 +221,7 @@ static bool read_crashpad_module(struct sw_minidump *md, struct sw_bytes loc, si
             if (cm->list_annotations == NULL)
                 return false;
             for (uint32_t i = 0; i < count; i++) {
-                uint32_t rva;
+                uint32_t rva = 0;
                 (void)md_u32(&l, 4 + 4 * (uint64_t)i, &rva);
                 cm->list_annotations[i] = read_utf8_string(md, rva);
                 if (cm->list_annotations[i] == NULL)
@@ -246,7 +246,7 @@ static bool read_crashpad_module(struct sw_minidump *md, struct sw_bytes loc, si
                 return false;
             for (uint32_t i = 0; i < count; i++) {
                 struct sw_md_annotation_object *o = &cm->annotation_objects[i];
-                uint32_t nrva, vrva, vlen;
+                uint32_t nrva = 0, vrva = 0, vlen = 0;
                 uint64_t off = 4 + 12 * (uint64_t)i;
                 (void)md_u32(&l, off, &nrva);
                 (void)md_u16(&l, off + 4, &o->type);
@@ -347,7 +347,7 @@ sym_err md_parse_handles(struct sw_minidump *md)
     for (uint32_t i = 0; i < count; i++) {
         uint64_t off = hdr + (uint64_t)i * entry;
         struct sw_md_handle *h = &md->handles[i];
-        uint32_t trva, orva;
+        uint32_t trva = 0, orva = 0;
         (void)md_u64(&r, off, &h->handle);
         (void)md_u32(&r, off + 8, &trva);
         (void)md_u32(&r, off + 12, &orva);

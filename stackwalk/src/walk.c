@@ -20,6 +20,8 @@ static void load_symbols(struct walker *w, long idx)
     struct sw_module_state *ms = &w->st->modules[idx];
     const struct sw_md_module *m = &w->md->modules[idx];
     sm->state = SZ_MISSING;
+    if (w->p->n_suppliers == 0)
+        return; /* walking without symbols: nothing was looked for */
     ms->asked = true;
     ms->missing_symbols = true;
     struct sw_module_key key = {m->code_file, m->code_id, m->debug_file, m->debug_id};
