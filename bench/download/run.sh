@@ -14,7 +14,7 @@ threads=$(nproc)
 conns=50
 
 build=${SIGIL_BENCH_BUILD:-$root/build-bench}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSYM_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DSYM_BUILD_TESTS=OFF -DSYM_WERROR=OFF >/dev/null
 cmake --build "$build" -j"$threads" --target sigil bench_baseline_302 >/dev/null
 sigil=$build/server/sigil
 baseline=$build/bench/download/bench_baseline_302
@@ -81,7 +81,7 @@ for f in paths codeid missing; do
 done
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
-lat() { awk '/Latency/ {print $2}'; }
+lat() { awk '/^ *Latency / {print $2; exit}'; }
 runwrk() { # url [paths-file]
   if [ -n "${2:-}" ]; then
     SIGIL_BENCH_PATHS=$2 wrk -t"$threads" -c"$conns" -d"${duration}s" --latency -s bench/download/paths.lua "$1"
