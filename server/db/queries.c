@@ -226,11 +226,11 @@ static const char SQL_FILE_RECORD[] =
     "  completed_at) "
     "SELECT $1::bigint, $2::text, $3::text, $4::boolean, $5::boolean, $6::bigint, $7::boolean, "
     "       $8::text, $9::text, $10::text, $11::text, $12::text, "
-    "       coalesce($13::timestamptz, now()), now() "
+    "       coalesce($13::timestamptz, now()), coalesce($16::timestamptz, now()) "
     "WHERE NOT EXISTS (SELECT 1 FROM file_uploads f WHERE f.key = $3::text "
     "  AND f.bucket_name = $2::text AND f.try_symbols = $7::boolean "
     "  AND ($15::boolean OR f.size = $6::bigint) "
-    "  AND ($14::timestamptz IS NULL OR f.created_at >= $14::timestamptz)) "
+    "  AND ($14::timestamptz IS NULL OR f.completed_at >= $14::timestamptz)) "
     "RETURNING id";
 
 /* Timestamps leave the database as Unix microseconds in columns named *_at, which
@@ -369,11 +369,13 @@ static sym_err query_json_one(PGconn *conn, const char *sql, int n, const char *
 sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, bool any_size,
                        int64_t *id_out, struct sym_diag *d)
 {
-    char upload_id[24], size[24], created[40], since[40];
+    char upload_id[24], size[24], created[40], since[40], completed[40];
     snprintf(upload_id, sizeof(upload_id), "%" PRId64, f->upload_id);
     snprintf(size, sizeof(size), "%" PRIu64, f->size);
     if (f->created_at_us > 0)
         db_format_time_us(f->created_at_us, created);
+    if (f->completed_at_us > 0)
+        db_format_time_us(f->completed_at_us, completed);
     if (since_us > 0)
         db_format_time_us(since_us, since);
     struct sym_buf lock;
@@ -397,6 +399,7 @@ sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, 
         f->created_at_us > 0 ? created : NULL,
         since_us > 0 ? since : NULL,
         any_size ? "true" : "false",
+        f->completed_at_us > 0 ? completed : NULL,
     };
     const char *lock_params[] = {lock.data};
     PGresult *res = NULL;
@@ -405,7 +408,7 @@ sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, 
         goto out;
     rc = db_exec_cmd(conn, SQL_FILE_LOCK, 1, lock_params, d);
     if (rc == SYM_OK)
-        rc = db_exec(conn, SQL_FILE_RECORD, 15, params, &res, d);
+        rc = db_exec(conn, SQL_FILE_RECORD, 16, params, &res, d);
     if (rc == SYM_OK)
         rc = db_tx_commit(conn, d);
     else

@@ -65,7 +65,8 @@ struct db_file {
     bool try_symbols;
     /* From the .sym header; NULL when the file is not a .sym or its header did not parse. */
     const char *debug_filename, *debug_id, *code_file, *code_id, *generator;
-    int64_t created_at_us; /* Unix microseconds; 0 means now() */
+    int64_t created_at_us;   /* Unix microseconds; 0 means now() */
+    int64_t completed_at_us; /* db_file_record() only; 0 means now() */
 };
 sym_err db_file_insert(PGconn *conn, const struct db_file *f, int64_t *id_out,
                        struct sym_diag *d) SYM_MUST_CHECK;
@@ -76,8 +77,9 @@ void db_format_time_us(int64_t us, char out[40]);
 /* ---- Upload pipeline (server/upload/) -------------------------------------------------------- */
 
 /* Records a stored file, unless a row for the same (bucket_name, key, try_symbols) already
- * describes it: one with the same size created at or after since_us (Unix microseconds; another
- * upload stored the same file meanwhile), or, with since_us 0 and any_size, any row at all (a
+ * describes it: one with the same size completed (stored) at or after since_us (Unix
+ * microseconds, taken before this upload looked for the object: another upload stored the same
+ * file meanwhile), or, with since_us 0 and any_size, any row at all (a
  * retry filling in the row of an object stored before a crash). Serialized per key with a
  * transaction-scoped advisory lock, so two concurrent identical uploads write one row.
  * SYM_EEXISTS (nothing written) when such a row exists; *id_out is written only on SYM_OK. */

@@ -432,6 +432,23 @@ void srv_handle_upload(struct srv_body_req *br)
         .max_parts = MAX_PARTS,
         .files_to_disk = true,
     };
+    /* Refused before reading, so the transport discards the body and the client sees it. */
+    size_t cl_len = 0;
+    const char *cl = srv_br_header(br, "content-length", &cl_len);
+    if (cl != NULL && cl_len > 0 && cl_len < 21) {
+        char num[24];
+        memcpy(num, cl, cl_len);
+        num[cl_len] = '\0';
+        char *end;
+        unsigned long long n = strtoull(num, &end, 10);
+        if (*end == '\0' && n > lim.max_body) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "the request body is larger than %llu bytes",
+                     (unsigned long long)lim.max_body);
+            refuse(br, 413, msg);
+            return;
+        }
+    }
     rc = srv_br_read_body(br, &lim, &d);
     if (rc == SYM_ELIMIT) {
         refuse(br, 413, d.msg);

@@ -183,8 +183,11 @@ sym_err srv_storefile_member(const struct srv_storefile_target *t, struct symup_
     if (skip) {
         res.skipped = true;
         count(t, "skipped", 0);
-        /* A .sym whose object outlived its row (a run that died in between): record it now. */
-        if (m->is_sym) {
+        /* A .sym whose object outlived its row (a run that died in between): record it now. An
+         * object stored moments ago is left alone: the upload that stored it is recording it. */
+        bool settled = info.last_modified == 0 ||
+                       info.last_modified <= since / 1000000 - SRV_STOREFILE_SETTLE_S;
+        if (m->is_sym && settled) {
             if (!have_digest) {
                 rc = symup_member_digest(ing, i, &prep.digest, err);
                 if (rc != SYM_OK)
@@ -245,6 +248,7 @@ sym_err srv_storefile_member(const struct srv_storefile_target *t, struct symup_
     row.compressed = prep.stored.compressed;
     row.size = prep.stored.size;
     row.created_at_us = created;
+    row.completed_at_us = wall_us(); /* after the PUT: what concurrent uploads compare with */
     int64_t id = 0;
     rc = record_row(t, &row, since, false, &id, err);
     if (rc == SYM_EEXISTS) {

@@ -14,7 +14,8 @@
  *      (db_file_record()); the later one reports the file as skipped;
  *   5. a skipped .sym that has no row at all (its object was stored by a run that died before
  *      recording it) gets its row now, so a retry completes the work and the code-id lookup finds
- *      the file;
+ *      the file; only once the object is SRV_STOREFILE_SETTLE_S old, so that an upload storing
+ *      it concurrently is the one that records it;
  *   6. drops the key from the server's download caches (when given), so a download right after
  *      the upload finds the file.
  * Thread-safe: distinct members may be stored concurrently from several threads. */
@@ -32,6 +33,10 @@
 
 struct srv_app;
 struct srv_ttlcache;
+
+/* Age (seconds, by the object's Last-Modified) after which a stored object without a row is
+ * taken for the leftover of a run that died, and recorded. */
+#define SRV_STOREFILE_SETTLE_S 60
 
 /* Where and how to store; all borrowed, read-only, shared by the threads of one upload. */
 struct srv_storefile_target {

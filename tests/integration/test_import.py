@@ -8,6 +8,7 @@ import gzip
 import os
 import shutil
 import tempfile
+import time
 import unittest
 import urllib.parse
 import uuid
@@ -180,9 +181,15 @@ class ImportTests:
         self.assertEqual(self.sql("SELECT completed_at IS NULL FROM uploads"), "t")
 
     def test_reimport_completes_rows_of_objects_stored_without_them(self):
+        if self.backend != "file":
+            self.skipTest("needs objects older than a minute (mtime set on the local folder)")
         self.s.run("import", self.store)
-        # a run that died after storing the objects and before recording them
+        # a run that died after storing the objects and before recording them, a while ago
         self.sql("DELETE FROM file_uploads")
+        old = time.time() - 3600
+        for dirpath, _, files in os.walk(self.s.storage_dir):
+            for f in files:
+                os.utime(os.path.join(dirpath, f), (old, old))
         out = self.s.run("import", self.store)
         self.assertIn("imported 0, skipped 4, failed 0", out.stdout)
         # .sym files with header fields get their rows back; other files need none
