@@ -14,6 +14,7 @@ static const struct srv_subcommand subcommands[] = {
     {"token", "create, list and revoke API tokens", cli_token_main},
     {"signature", "Socorro crash signature of crash_data JSON", cli_signature_main},
     {"sym", "inspect, look up and convert Breakpad .sym files and symcaches", cli_sym_main},
+    {"stackwalk", "unwind a minidump: rust-minidump JSON or Breakpad text", cli_stackwalk_main},
     {NULL, NULL, NULL},
 };
 

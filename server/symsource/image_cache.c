@@ -20,8 +20,7 @@ struct entry {
     char *data; /* image bytes (owned) */
     size_t len;
     struct sym_image *image;
-    bool corrupt;
-    char *url;
+    struct srv_image_meta meta;
 };
 
 struct srv_image_cache {
@@ -62,7 +61,9 @@ static void entry_free(struct entry *e)
 {
     sym_image_close(e->image);
     sym_free(e->data);
-    sym_free(e->url);
+    sym_free(e->meta.url);
+    sym_free(e->meta.debug_file);
+    sym_free(e->meta.debug_id);
     sym_free(e->key);
     sym_free(e);
 }
@@ -111,8 +112,10 @@ static sym_err result(const struct entry *e, struct srv_cached_image *out)
     if (e->state == E_FAILED)
         return e->err;
     out->image = e->image;
-    out->corrupt = e->corrupt;
-    out->url = e->url;
+    out->corrupt = e->meta.corrupt;
+    out->url = e->meta.url;
+    out->debug_file = e->meta.debug_file;
+    out->debug_id = e->meta.debug_id;
     return SYM_OK;
 }
 
@@ -167,9 +170,9 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
     /* Load outside the lock. */
     struct sym_buf img;
     sym_buf_init(&img, 0);
-    bool corrupt = false;
-    char *url = NULL;
-    sym_err rc = load(ctx, &img, &corrupt, &url);
+    struct srv_image_meta meta;
+    memset(&meta, 0, sizeof(meta));
+    sym_err rc = load(ctx, &img, &meta);
     struct sym_image *image = NULL;
     if (rc == SYM_OK) {
         rc = sym_image_open(img.data, img.len, &image, NULL);
@@ -186,9 +189,8 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
     if (rc == SYM_OK) {
         e->data = sym_buf_steal(&img, &e->len);
         e->image = image;
-        e->corrupt = corrupt;
-        e->url = url;
-        url = NULL;
+        e->meta = meta;
+        memset(&meta, 0, sizeof(meta));
         e->state = E_READY;
         c->bytes += e->len;
     } else {
@@ -207,7 +209,9 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
         pthread_mutex_unlock(&c->mu);
     }
     sym_buf_cleanup(&img);
-    sym_free(url);
+    sym_free(meta.url);
+    sym_free(meta.debug_file);
+    sym_free(meta.debug_id);
     return ret;
 }
 

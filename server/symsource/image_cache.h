@@ -23,15 +23,24 @@ SYM_MUST_CHECK sym_err srv_image_cache_new(size_t max_bytes, struct srv_image_ca
 /* Frees every image. No srv_image_cache_get() may be running, and no image may be in use. */
 void srv_image_cache_free(struct srv_image_cache *c);
 
+/* What a loader reports besides the image. Strings are sym_malloc'd (or NULL) and owned by the
+ * cache once the loader returns, whatever it returns. */
+struct srv_image_meta {
+    bool corrupt;     /* the .sym had malformed lines */
+    char *url;        /* where it came from */
+    char *debug_file; /* when found by code id: the debug file and id it names */
+    char *debug_id;
+};
+
 /* A loader fills image (a built symcache, see sym/symfile.h) and returns SYM_OK, or returns
- * SYM_ENOTFOUND / another error. corrupt: parse warnings; *url: where it came from (malloc'd
- * with sym_malloc, or NULL), owned by the cache afterwards. */
-typedef sym_err (*srv_image_load_fn)(void *ctx, struct sym_buf *image, bool *corrupt, char **url);
+ * SYM_ENOTFOUND / another error. meta is zeroed before the call. */
+typedef sym_err (*srv_image_load_fn)(void *ctx, struct sym_buf *image, struct srv_image_meta *meta);
 
 struct srv_cached_image {
     const struct sym_image *image; /* valid until srv_image_cache_free */
     bool corrupt;
-    const char *url; /* NULL or owned by the cache */
+    const char *url; /* NULL or owned by the cache, like the two below */
+    const char *debug_file, *debug_id;
 };
 
 /* Returns the image for key, running load (once per key per cache) when it is not cached.

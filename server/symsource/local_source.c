@@ -98,17 +98,16 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
     return rc;
 }
 
-static sym_err load(void *vctx, struct sym_buf *image, bool *corrupt, char **url)
+static sym_err load(void *vctx, struct sym_buf *image, struct srv_image_meta *meta)
 {
     const struct load_ctx *lc = vctx;
-    *url = NULL;
     sym_err last = SYM_ENOTFOUND;
     for (size_t i = 0; i < lc->s->n_dirs; i++) {
         char path[4096];
         int n = snprintf(path, sizeof(path), "%s/%s", lc->s->dirs[i], lc->rel);
         if (n < 0 || (size_t)n >= sizeof(path))
             continue;
-        sym_err rc = parse_file(path, image, corrupt);
+        sym_err rc = parse_file(path, image, &meta->corrupt);
         if (rc == SYM_OK)
             return SYM_OK;
         if (rc != SYM_ENOTFOUND)

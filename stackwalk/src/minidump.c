@@ -352,7 +352,8 @@ static void parse_system_info(struct sw_minidump *md)
     si->cpu = cpu_of_arch(si->processor_architecture);
     si->os = os_of_platform(si->platform_id);
     if (si->cpu == SW_CPU_X86 || si->cpu == SW_CPU_AMD64) {
-        /* The vendor id is three little-endian u32s of ASCII ("GenuineIntel"). */
+        /* The vendor id is three little-endian u32s of ASCII ("GenuineIntel"). Only x86
+         * writers fill it; amd64 dumps carry zeros or garbage there. */
         for (unsigned i = 0; i < 3; i++) {
             uint32_t w;
             (void)md_u32(&r, 32 + 4 * i, &w);
@@ -362,6 +363,8 @@ static void parse_system_info(struct sw_minidump *md)
             }
         }
         si->vendor_id[12] = '\0';
+        if (si->cpu != SW_CPU_X86)
+            si->vendor_id[0] = '\0';
         /* Keep only printable ASCII up to the first NUL. */
         for (unsigned i = 0; i < 12; i++) {
             if (si->vendor_id[i] == '\0')
@@ -378,9 +381,10 @@ static void parse_system_info(struct sw_minidump *md)
     }
     if (csd_rva != 0) {
         char *csd = md_read_string(md, csd_rva);
-        if (csd != NULL)
+        if (csd != NULL) {
             si->csd_version = csd;
-        else
+            si->has_csd_version = true;
+        } else
             md_warn(md, SW_STREAM_SYSTEM_INFO, SYM_EPARSE, "unreadable CSD version string");
     }
     si->present = true;

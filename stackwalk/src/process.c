@@ -89,9 +89,14 @@ static sym_err format_assertion(struct sw_process_state *st, struct md_arena *a)
         n = snprintf(buf, sizeof(buf), "Unknown assertion type 0x%08" PRIx32, as->type);
         break;
     }
+    if (as->expression[0] != '\0' && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s", as->expression);
+    if (as->function[0] != '\0' && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " in function %s", as->function);
     if (as->file[0] != '\0' && n > 0 && (size_t)n < sizeof(buf))
-        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s %s:%" PRIu32, as->function, as->file,
-                      as->line);
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, ", in file %s", as->file);
+    if (as->line != 0 && n > 0 && (size_t)n < sizeof(buf))
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " at line %" PRIu32, as->line);
     if (n < 0)
         return SYM_OK;
     size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;

@@ -297,7 +297,8 @@ static const struct code_name software_codes[] = {{0x00010003, "SIGABRT", true},
 static void mac_reason(const struct sw_minidump *md, const struct sw_md_exception *e, char *rust,
                        char *bp, size_t cap)
 {
-    if (e->code == 0xDEADC0DE) {
+    /* Breakpad's and Crashpad's pseudo exception codes for an uncaught NSException. */
+    if (e->code == 0xDEADC0DE || e->code == 0x43506E78) {
         snprintf(rust, cap, "Uncaught NSException");
         snprintf(bp, cap, "Uncaught NSException");
         return;
@@ -427,7 +428,7 @@ static const struct code_name win32_errors[] = {
     {2148734209u, "NTE_BAD_UID", true},
 };
 
-const char *reason_win32_error_name(uint32_t code)
+const char *sw_win32_error_name(uint32_t code)
 {
     return FIND(win32_errors, code, NULL);
 }

@@ -96,7 +96,5 @@ static inline bool w_is_context(const struct sw_frame *f)
 
 /* Fills st->crash_reason, crash_reason_breakpad, crash_address. SYM_ENOMEM only. */
 sym_err reason_fill(struct sw_process_state *st, struct md_arena *a);
-/* The Win32 error name of a GetLastError() value, NULL when not in the table. */
-const char *reason_win32_error_name(uint32_t code);
 
 #endif

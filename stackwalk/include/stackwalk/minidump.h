@@ -83,6 +83,7 @@ struct sw_md_system_info {
     uint8_t number_of_processors, product_type;
     uint32_t major_version, minor_version, build_number, platform_id;
     const char *csd_version; /* "" when absent */
+    bool has_csd_version;    /* the stream referenced a CSD string (possibly empty) */
     uint16_t suite_mask;
     char vendor_id[13]; /* x86/amd64 CPUID vendor, NUL-terminated ("" when not x86) */
     uint32_t cpu_version_information, cpu_feature_information, amd_extended_cpu_features;

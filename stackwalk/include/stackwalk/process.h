@@ -134,6 +134,9 @@ SYM_MUST_CHECK sym_err sw_process(const struct sw_minidump *md, const struct sw_
                                   struct sw_process_state **out, struct sym_diag *d);
 void sw_process_state_free(struct sw_process_state *st); /* NULL ok */
 
+/* The name of a Win32 GetLastError() value ("ERROR_ACCESS_DENIED"), NULL when unknown. */
+const char *sw_win32_error_name(uint32_t code);
+
 /* The thread index Breakpad prints (dump thread left out), -1 when no requesting thread. */
 long sw_process_breakpad_thread_index(const struct sw_process_state *st, long thread);
 
