@@ -418,12 +418,13 @@ static enum srv_symb_found settle_fetch(struct flight *f, struct srv_symb_fetch_
     if (out->result == SRV_SYMB_FETCH_FOUND || out->result == SRV_SYMB_FETCH_INVALID) {
         f->timing.downloaded = out->sym_bytes > 0;
         f->timing.download_failed = !f->timing.downloaded;
-        f->timing.parse_s = out->timing.inflate_s + out->timing.parse_s;
+        f->timing.parse_s = out->timing.parse_s;
         f->timing.parsed = out->result == SRV_SYMB_FETCH_FOUND;
         f->timing.parse_failed = f->timing.downloaded && !f->timing.parsed;
         if (f->timing.downloaded) {
             srv_counter_inc(s->m_parses);
-            srv_histogram_observe_us(s->m_parse_latency, (uint64_t)(f->timing.parse_s * 1e6));
+            srv_histogram_observe_us(s->m_parse_latency,
+                                     (uint64_t)((out->timing.inflate_s + f->timing.parse_s) * 1e6));
         }
     } else {
         f->timing.download_failed = true;
