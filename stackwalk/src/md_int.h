@@ -21,8 +21,11 @@ static inline bool md_has(const struct md_rd *r, uint64_t off, uint64_t n)
     return off <= r->len && n <= r->len - off;
 }
 
+/* The readers store 0 when the field is out of bounds, so a failed read never leaves a value
+ * undefined. */
 static inline bool md_u8(const struct md_rd *r, uint64_t off, uint8_t *out)
 {
+    *out = 0;
     if (!md_has(r, off, 1))
         return false;
     *out = r->p[off];
@@ -31,6 +34,7 @@ static inline bool md_u8(const struct md_rd *r, uint64_t off, uint8_t *out)
 
 static inline bool md_u16(const struct md_rd *r, uint64_t off, uint16_t *out)
 {
+    *out = 0;
     if (!md_has(r, off, 2))
         return false;
     const uint8_t *b = r->p + off;
@@ -40,6 +44,7 @@ static inline bool md_u16(const struct md_rd *r, uint64_t off, uint16_t *out)
 
 static inline bool md_u32(const struct md_rd *r, uint64_t off, uint32_t *out)
 {
+    *out = 0;
     if (!md_has(r, off, 4))
         return false;
     const uint8_t *b = r->p + off;
@@ -53,6 +58,7 @@ static inline bool md_u32(const struct md_rd *r, uint64_t off, uint32_t *out)
 static inline bool md_u64(const struct md_rd *r, uint64_t off, uint64_t *out)
 {
     uint32_t a, b;
+    *out = 0;
     if (!md_u32(r, off, &a) || !md_u32(r, off + 4, &b))
         return false;
     *out = r->swap ? ((uint64_t)a << 32 | b) : ((uint64_t)b << 32 | a);
