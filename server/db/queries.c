@@ -700,3 +700,268 @@ sym_err db_user_find(PGconn *conn, const char *email, int64_t *id_out, struct sy
     PQclear(res);
     return SYM_OK;
 }
+
+/* ---- Upload listing API --------------------------------------------------------------------- */
+
+#define SQL_UPLOAD_COLUMNS                                                               \
+    "u.id, u.user_id, us.email AS user_email, u.filename, u.size, u.bucket_name, "       \
+    "to_json(u.skipped_keys) AS skipped_keys, to_json(u.ignored_keys) AS ignored_keys, " \
+    "u.try_symbols, u.download_url, to_json(u.redirect_urls) AS redirect_urls, "         \
+    "u.content_hash, "                                                                   \
+    "(extract(epoch FROM u.completed_at) * 1000000)::bigint AS completed_at, "           \
+    "(extract(epoch FROM u.created_at) * 1000000)::bigint AS created_at, "               \
+    "(SELECT count(*) FROM file_uploads f WHERE f.upload_id = u.id) AS files_count, "    \
+    "(SELECT count(*) FROM file_uploads f WHERE f.upload_id = u.id "                     \
+    " AND f.completed_at IS NULL) AS files_incomplete_count "
+
+/* Every filter is optional: a NULL parameter disables it. */
+#define SQL_UPLOAD_FILTER                                                                      \
+    "($1::bigint = 0 OR u.user_id = $1::bigint) "                                              \
+    "AND ($2::text IS NULL OR (strpos(lower(us.email), lower($2::text)) > 0) <> $3::boolean) " \
+    "AND ($4::bigint IS NULL OR u.size >= $4::bigint) "                                        \
+    "AND ($5::bigint IS NULL OR u.size <= $5::bigint) "                                        \
+    "AND ($6::timestamptz IS NULL OR u.created_at >= $6::timestamptz) "                        \
+    "AND ($7::timestamptz IS NULL OR u.created_at < $7::timestamptz) "                         \
+    "AND ($8::timestamptz IS NULL OR u.completed_at >= $8::timestamptz) "                      \
+    "AND ($9::timestamptz IS NULL OR u.completed_at < $9::timestamptz) "                       \
+    "AND (NOT $10::boolean OR u.completed_at IS NULL) "                                        \
+    "AND ($11::boolean IS NULL OR u.try_symbols = $11::boolean) "
+
+static const char SQL_UPLOADS_LIST[] =
+    "SELECT " SQL_UPLOAD_COLUMNS "FROM uploads u JOIN users us ON us.id = u.user_id "
+    "WHERE " SQL_UPLOAD_FILTER "ORDER BY "
+    "  CASE WHEN $12::boolean AND $13::boolean THEN u.size END DESC, "
+    "  CASE WHEN $12::boolean AND NOT $13::boolean THEN u.size END ASC, "
+    "  CASE WHEN NOT $12::boolean AND NOT $13::boolean THEN u.created_at END ASC, "
+    "  u.created_at DESC, u.id DESC "
+    "LIMIT $14 OFFSET $15";
+
+static const char SQL_UPLOADS_COUNT[] =
+    "SELECT count(*) FROM uploads u JOIN users us ON us.id = u.user_id WHERE " SQL_UPLOAD_FILTER;
+
+static const char SQL_UPLOAD_FILES[] =
+    "SELECT f.id, f.bucket_name, f.key, f.update, f.compressed, f.size, " SQL_US(
+        "f.completed_at") " AS completed_at, " SQL_US("f.created_at") " AS created_at "
+                                                                      "FROM file_uploads f WHERE "
+                                                                      "f.upload_id = $1 ORDER BY "
+                                                                      "f.created_at, f.id";
+
+static const char SQL_UPLOAD_RELATED[] =
+    "SELECT " SQL_UPLOAD_COLUMNS "FROM uploads o JOIN uploads u ON u.user_id = o.user_id "
+    "  AND u.size = o.size AND u.id <> o.id "
+    "  AND (CASE WHEN o.content_hash IS NOT NULL THEN u.content_hash = o.content_hash "
+    "            ELSE u.filename = o.filename END) "
+    "JOIN users us ON us.id = u.user_id "
+    "WHERE o.id = $1 ORDER BY u.created_at DESC, u.id DESC LIMIT 100";
+
+#define SQL_FILE_COLUMNS                                                                    \
+    "f.id, f.key, f.update, f.compressed, f.size, f.bucket_name, "                          \
+    "(extract(epoch FROM f.completed_at) * 1000000)::bigint AS completed_at, "              \
+    "(extract(epoch FROM f.created_at) * 1000000)::bigint AS created_at, "                  \
+    "f.debug_filename, f.debug_id, f.code_file, f.code_id, f.generator, f.try_symbols, "    \
+    "u.id AS upload_id, u.try_symbols AS upload_try_symbols, u.user_id AS upload_user_id, " \
+    "us.email AS upload_user_email, "                                                       \
+    "(extract(epoch FROM u.created_at) * 1000000)::bigint AS upload_created_at "
+
+#define SQL_FILE_FROM                                                \
+    "FROM file_uploads f LEFT JOIN uploads u ON u.id = f.upload_id " \
+    "LEFT JOIN users us ON us.id = u.user_id "
+
+#define SQL_FILE_FILTER                                                                        \
+    "($1::bigint IS NULL OR f.size >= $1::bigint) "                                            \
+    "AND ($2::bigint IS NULL OR f.size <= $2::bigint) "                                        \
+    "AND ($3::timestamptz IS NULL OR f.created_at >= $3::timestamptz) "                        \
+    "AND ($4::timestamptz IS NULL OR f.created_at < $4::timestamptz) "                         \
+    "AND ($5::timestamptz IS NULL OR f.completed_at >= $5::timestamptz) "                      \
+    "AND ($6::timestamptz IS NULL OR f.completed_at < $6::timestamptz) "                       \
+    "AND (NOT $7::boolean OR f.completed_at IS NULL) "                                         \
+    "AND ($8::json IS NULL OR NOT EXISTS (SELECT 1 FROM json_array_elements_text($8::json) k " \
+    "     WHERE strpos(lower(f.key), lower(k)) = 0)) "                                         \
+    "AND ($9::json IS NULL OR f.bucket_name IN (SELECT json_array_elements_text($9::json))) "  \
+    "AND ($10::json IS NULL OR f.bucket_name NOT IN "                                          \
+    "     (SELECT json_array_elements_text($10::json))) "                                      \
+    "AND ($11::boolean IS NULL OR f.try_symbols = $11::boolean) "                              \
+    "AND ($12::text IS NULL OR f.debug_filename = $12::text) "                                 \
+    "AND ($13::text IS NULL OR f.debug_id = $13::text) "                                       \
+    "AND ($14::text IS NULL OR f.code_file = $14::text) "                                      \
+    "AND ($15::text IS NULL OR f.code_id = $15::text) "
+
+static const char SQL_FILES_LIST[] =
+    "SELECT " SQL_FILE_COLUMNS SQL_FILE_FROM "WHERE " SQL_FILE_FILTER
+    "ORDER BY f.created_at DESC, f.id DESC LIMIT $16 OFFSET $17";
+
+static const char SQL_FILES_COUNT[] = "SELECT count(*) " SQL_FILE_FROM "WHERE " SQL_FILE_FILTER;
+
+static const char SQL_FILE_JSON[] = "SELECT " SQL_FILE_COLUMNS SQL_FILE_FROM "WHERE f.id = $1";
+
+/* Parameter text of an optional number / time; NULL when unset. */
+static const char *opt_i64(int64_t v, int64_t unset, char buf[24])
+{
+    if (v == unset)
+        return NULL;
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+static const char *opt_time(int64_t us, char buf[40])
+{
+    if (us == 0)
+        return NULL;
+    db_format_time_us(us, buf);
+    return buf;
+}
+
+static const char *opt_bool(int v)
+{
+    return v < 0 ? NULL : v ? "true" : "false";
+}
+
+struct upload_params {
+    char uid[24], smin[24], smax[24], cf[40], ct[40], pf[40], pt[40], limit[24], offset[24];
+    const char *v[15];
+};
+
+static void upload_params(const struct db_upload_filter *f, struct upload_params *p)
+{
+    snprintf(p->uid, sizeof(p->uid), "%" PRId64, f->only_user_id);
+    snprintf(p->limit, sizeof(p->limit), "%" PRId64, f->limit);
+    snprintf(p->offset, sizeof(p->offset), "%" PRId64, f->offset);
+    const char *v[15] = {
+        p->uid,
+        f->user_substr,
+        f->user_exclude ? "true" : "false",
+        opt_i64(f->size_min, -1, p->smin),
+        opt_i64(f->size_max, -1, p->smax),
+        opt_time(f->created_from_us, p->cf),
+        opt_time(f->created_to_us, p->ct),
+        opt_time(f->completed_from_us, p->pf),
+        opt_time(f->completed_to_us, p->pt),
+        f->completed_null ? "true" : "false",
+        opt_bool(f->try_symbols),
+        f->sort_by_size ? "true" : "false",
+        f->reverse ? "true" : "false",
+        p->limit,
+        p->offset,
+    };
+    memcpy(p->v, v, sizeof(v));
+}
+
+static sym_err count_query(PGconn *conn, const char *sql, int n, const char *const *params,
+                           int64_t *n_out, struct sym_diag *d)
+{
+    return single_id(conn, sql, n, params, n_out, d);
+}
+
+sym_err db_uploads_list(PGconn *conn, const struct db_upload_filter *f, json_t **out,
+                        struct sym_diag *d)
+{
+    struct upload_params p;
+    upload_params(f, &p);
+    return query_json(conn, SQL_UPLOADS_LIST, 15, p.v, out, d);
+}
+
+sym_err db_uploads_count(PGconn *conn, const struct db_upload_filter *f, int64_t *n_out,
+                         struct sym_diag *d)
+{
+    struct upload_params p;
+    upload_params(f, &p);
+    return count_query(conn, SQL_UPLOADS_COUNT, 11, p.v, n_out, d);
+}
+
+sym_err db_upload_files(PGconn *conn, int64_t upload_id, json_t **out, struct sym_diag *d)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, upload_id);
+    const char *params[] = {id};
+    return query_json(conn, SQL_UPLOAD_FILES, 1, params, out, d);
+}
+
+sym_err db_upload_related(PGconn *conn, int64_t upload_id, json_t **out, struct sym_diag *d)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, upload_id);
+    const char *params[] = {id};
+    return query_json(conn, SQL_UPLOAD_RELATED, 1, params, out, d);
+}
+
+struct file_params {
+    char smin[24], smax[24], cf[40], ct[40], pf[40], pt[40], limit[24], offset[24];
+    char *keys, *buckets, *exclude;
+    const char *v[17];
+};
+
+static sym_err file_params(const struct db_file_filter *f, struct file_params *p,
+                           struct sym_diag *d)
+{
+    memset(p, 0, sizeof(*p));
+    p->keys = f->key_substrs ? json_dumps(f->key_substrs, JSON_COMPACT) : NULL;
+    p->buckets = f->buckets ? json_dumps(f->buckets, JSON_COMPACT) : NULL;
+    p->exclude = f->buckets_exclude ? json_dumps(f->buckets_exclude, JSON_COMPACT) : NULL;
+    if ((f->key_substrs && !p->keys) || (f->buckets && !p->buckets) ||
+        (f->buckets_exclude && !p->exclude)) {
+        free(p->keys);
+        free(p->buckets);
+        free(p->exclude);
+        return sym_diag_set(d, SYM_ENOMEM, "out of memory");
+    }
+    snprintf(p->limit, sizeof(p->limit), "%" PRId64, f->limit);
+    snprintf(p->offset, sizeof(p->offset), "%" PRId64, f->offset);
+    const char *v[17] = {
+        opt_i64(f->size_min, -1, p->smin),
+        opt_i64(f->size_max, -1, p->smax),
+        opt_time(f->created_from_us, p->cf),
+        opt_time(f->created_to_us, p->ct),
+        opt_time(f->completed_from_us, p->pf),
+        opt_time(f->completed_to_us, p->pt),
+        f->completed_null ? "true" : "false",
+        p->keys,
+        p->buckets,
+        p->exclude,
+        opt_bool(f->try_symbols),
+        f->debug_filename,
+        f->debug_id,
+        f->code_file,
+        f->code_id,
+        p->limit,
+        p->offset,
+    };
+    memcpy(p->v, v, sizeof(v));
+    return SYM_OK;
+}
+
+static void file_params_cleanup(struct file_params *p)
+{
+    free(p->keys);
+    free(p->buckets);
+    free(p->exclude);
+}
+
+sym_err db_files_list(PGconn *conn, const struct db_file_filter *f, json_t **out,
+                      struct sym_diag *d)
+{
+    struct file_params p;
+    sym_err rc = file_params(f, &p, d);
+    if (rc == SYM_OK)
+        rc = query_json(conn, SQL_FILES_LIST, 17, p.v, out, d);
+    file_params_cleanup(&p);
+    return rc;
+}
+
+sym_err db_files_count(PGconn *conn, const struct db_file_filter *f, int64_t *n_out,
+                       struct sym_diag *d)
+{
+    struct file_params p;
+    sym_err rc = file_params(f, &p, d);
+    if (rc == SYM_OK)
+        rc = count_query(conn, SQL_FILES_COUNT, 15, p.v, n_out, d);
+    file_params_cleanup(&p);
+    return rc;
+}
+
+sym_err db_file_json(PGconn *conn, int64_t id, json_t **out, struct sym_diag *d)
+{
+    char ids[24];
+    snprintf(ids, sizeof(ids), "%" PRId64, id);
+    const char *params[] = {ids};
+    return query_json_one(conn, SQL_FILE_JSON, 1, params, out, d);
+}

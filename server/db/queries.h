@@ -158,4 +158,61 @@ sym_err db_user_perms(PGconn *conn, int64_t user_id, unsigned *perms_out,
 sym_err db_user_find(PGconn *conn, const char *email, int64_t *id_out,
                      struct sym_diag *d) SYM_MUST_CHECK;
 
+/* ---- Upload listing API ---------------------------------------------------------------------- */
+
+/* Filters of GET /api/uploads/; unset bounds are -1 (sizes) or 0 (times, Unix microseconds).
+ * Time ranges are [from, to). */
+struct db_upload_filter {
+    int64_t only_user_id;    /* 0: every user's uploads */
+    const char *user_substr; /* email contains (case-insensitive); NULL: any */
+    bool user_exclude;       /* ... or does not contain */
+    int64_t size_min, size_max;
+    int64_t created_from_us, created_to_us;
+    int64_t completed_from_us, completed_to_us;
+    bool completed_null; /* only incomplete uploads */
+    int try_symbols;     /* -1 any, 0 regular, 1 try */
+    bool sort_by_size;   /* else by created_at */
+    bool reverse;        /* descending */
+    int64_t limit, offset;
+};
+/* Uploads as a JSON array: id, user_id, user_email, filename, size, bucket_name, skipped_keys,
+ * ignored_keys, try_symbols, download_url, redirect_urls, completed_at, created_at, files_count,
+ * files_incomplete_count. */
+sym_err db_uploads_list(PGconn *conn, const struct db_upload_filter *f, json_t **out,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+sym_err db_uploads_count(PGconn *conn, const struct db_upload_filter *f, int64_t *n_out,
+                         struct sym_diag *d) SYM_MUST_CHECK;
+/* The files of an upload (id, bucket_name, key, update, compressed, size, completed_at,
+ * created_at), oldest first. */
+sym_err db_upload_files(PGconn *conn, int64_t upload_id, json_t **out,
+                        struct sym_diag *d) SYM_MUST_CHECK;
+/* Other uploads of the same user with the same size and content hash (or, without a hash, the
+ * same file name), newest first, at most 100, in the shape of db_uploads_list(). */
+sym_err db_upload_related(PGconn *conn, int64_t upload_id, json_t **out,
+                          struct sym_diag *d) SYM_MUST_CHECK;
+
+/* Filters of GET /api/uploads/files/. */
+struct db_file_filter {
+    int64_t size_min, size_max;
+    int64_t created_from_us, created_to_us;
+    int64_t completed_from_us, completed_to_us;
+    bool completed_null;
+    json_t *key_substrs;     /* array: every one must be in the key (case-insensitive); borrowed */
+    json_t *buckets;         /* array: bucket_name is one of them; borrowed */
+    json_t *buckets_exclude; /* array: bucket_name is none of them; borrowed */
+    int try_symbols;         /* -1 any */
+    const char *debug_filename, *debug_id, *code_file, *code_id; /* exact; NULL: any */
+    int64_t limit, offset;
+};
+/* Files as a JSON array: id, key, update, compressed, size, bucket_name, completed_at,
+ * created_at, debug_filename, debug_id, code_file, code_id, generator, try_symbols, upload_id,
+ * upload_try_symbols, upload_user_id, upload_user_email, upload_created_at (upload_* null when
+ * the file has no upload). Newest first. */
+sym_err db_files_list(PGconn *conn, const struct db_file_filter *f, json_t **out,
+                      struct sym_diag *d) SYM_MUST_CHECK;
+sym_err db_files_count(PGconn *conn, const struct db_file_filter *f, int64_t *n_out,
+                       struct sym_diag *d) SYM_MUST_CHECK;
+/* One file in the shape of db_files_list(); SYM_ENOTFOUND. */
+sym_err db_file_json(PGconn *conn, int64_t id, json_t **out, struct sym_diag *d) SYM_MUST_CHECK;
+
 #endif

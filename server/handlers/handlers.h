@@ -29,4 +29,16 @@ void srv_handle_symbolicate_v4(struct srv_reqctx *rc, h2o_req_t *req);
 struct srv_body_req;
 void srv_handle_upload(struct srv_body_req *br);
 
+/* tokens.c: /api/tokens/, /api/tokens/token/{id}, /api/tokens/token/{id}/extend */
+void srv_handle_api_tokens(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_token(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_token_extend(struct srv_reqctx *rc, h2o_req_t *req);
+
+/* uploads_api.c: /api/uploads/..., /api/syminfo/{debug_filename}/{debug_id} */
+void srv_handle_api_uploads(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_upload(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_files(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_file(struct srv_reqctx *rc, h2o_req_t *req);
+void srv_handle_api_syminfo(struct srv_reqctx *rc, h2o_req_t *req);
+
 #endif

@@ -29,6 +29,7 @@
 #include "http/respond.h"
 #include "upload/auth.h"
 #include "upload/fetch.h"
+#include "upload/form.h"
 #include "upload/pipeline.h"
 #include "upload/settings.h"
 
@@ -79,54 +80,6 @@ static void fail(struct srv_body_req *br, sym_err rc, const char *what, const ch
 }
 
 /* --- form fields ---------------------------------------------------------------------------- */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The first value of key in an application/x-www-form-urlencoded body, decoded (malloc'd), or
- * NULL when absent. *present tells absent from out of memory. */
-static char *form_value(const char *body, size_t len, const char *key, bool *present)
-{
-    size_t klen = strlen(key);
-    const char *p = body, *end = body + len;
-    *present = false;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        const char *kend = eq ? eq : stop;
-        if ((size_t)(kend - p) == klen && memcmp(p, key, klen) == 0) {
-            *present = true;
-            const char *v = eq ? eq + 1 : stop;
-            char *out = malloc((size_t)(stop - v) + 1);
-            if (out == NULL)
-                return NULL;
-            size_t o = 0;
-            for (const char *q = v; q < stop; q++) {
-                if (*q == '+') {
-                    out[o++] = ' ';
-                } else if (*q == '%' && stop - q >= 3 && hexval(q[1]) >= 0 && hexval(q[2]) >= 0) {
-                    out[o++] = (char)(hexval(q[1]) * 16 + hexval(q[2]));
-                    q += 2;
-                } else {
-                    out[o++] = *q;
-                }
-            }
-            out[o] = '\0';
-            return out;
-        }
-        p = stop + 1;
-    }
-    return NULL;
-}
 
 /* try-ness: a token without upload_symbols only ever uploads to try storage; otherwise the try
  * field decides (false, 0, no, off and empty mean regular), and without one, regular. */
@@ -489,8 +442,11 @@ void srv_handle_upload(struct srv_body_req *br)
         }
     } else if (br->raw != NULL &&
                strncasecmp(br->content_type, "application/x-www-form-urlencoded", 33) == 0) {
-        try_value = form_value(br->raw, br->raw_len, "try", &has_try);
-        url = form_value(br->raw, br->raw_len, "url", &has_url);
+        try_value = srv_form_value(br->raw, br->raw_len, "try", &has_try, NULL);
+        size_t url_len = 0;
+        url = srv_form_value(br->raw, br->raw_len, "url", &has_url, &url_len);
+        if (url != NULL && url_len != strlen(url))
+            url[0] = '\x01'; /* an encoded NUL: not a URL */
     }
     if ((has_try && try_value == NULL) || (has_url && url == NULL)) {
         fail(br, SYM_ENOMEM, "form", "out of memory");

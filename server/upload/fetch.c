@@ -128,8 +128,12 @@ static sym_err hop_open(const struct srv_fetch_config *cfg, const char *url, con
                         struct hop *h, struct srv_fetch_error *err)
 {
     memset(h, 0, sizeof(*h));
-    if (strlen(url) > MAX_URL_LEN || strpbrk(url, " \t\r\n") != NULL)
+    size_t ulen = strlen(url);
+    if (ulen > MAX_URL_LEN)
         return refuse(err, 400, "Enter a valid URL.");
+    for (size_t i = 0; i < ulen; i++)
+        if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+            return refuse(err, 400, "Enter a valid URL.");
     CURLU *u = curl_url();
     if (u == NULL)
         return SYM_ENOMEM;
