@@ -372,7 +372,8 @@ out:
 }
 
 sym_err srv_symb_fetch_from_memory(const struct srv_symb_sources *src, const char *debug_id,
-                                   const void *data, size_t len, struct srv_symb_fetch_out *out)
+                                   const void *data, size_t len, size_t chunk,
+                                   struct srv_symb_fetch_out *out)
 {
     init_out(out, src);
     double t0 = now_s();
@@ -387,7 +388,10 @@ sym_err srv_symb_fetch_from_memory(const struct srv_symb_sources *src, const cha
     sym_err rc = pipe_init(&p, src);
     if (rc == SYM_OK) {
         snprintf(out->source, sizeof(out->source), "memory");
-        (void)pipe_push(&p, data, len);
+        const unsigned char *bytes = data;
+        size_t step = chunk ? chunk : len;
+        for (size_t off = 0; off < len && p.err == SYM_OK; off += step)
+            (void)pipe_push(&p, bytes + off, len - off < step ? len - off : step);
         settle_found(&p, &want, out);
         if (p.err == SYM_ENOMEM)
             rc = SYM_ENOMEM;

@@ -64,10 +64,10 @@ sym_err srv_symb_fetch(const struct srv_symb_sources *src, const char *debug_fil
 
 void srv_symb_fetch_out_cleanup(struct srv_symb_fetch_out *out);
 
-/* Parses a whole in-memory .sym text (plain or gzip) as one source would deliver it, with the
- * same checks; for tests and tools. */
+/* Parses an in-memory .sym text (plain or gzip) as a source would deliver it, in pieces of
+ * chunk bytes (0: at once), with the same checks; for tests and tools. */
 sym_err srv_symb_fetch_from_memory(const struct srv_symb_sources *src, const char *debug_id,
-                                   const void *data, size_t len,
+                                   const void *data, size_t len, size_t chunk,
                                    struct srv_symb_fetch_out *out) SYM_MUST_CHECK;
 
 #endif
