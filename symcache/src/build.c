@@ -34,7 +34,8 @@ void bld_cleanup(struct builder *b)
                         &b->deltas,        &b->pending_name,   &b->wins,          &b->cur_lines,
                         &b->cur_inl,       &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep,
                         &b->scratch_bytes, &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,
-                        &b->scratch_count};
+                        &b->scratch_count, &b->deferred,       &b->def_lines,     &b->def_inl,
+                        &b->def_depths};
     for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
         vec_free(vs[i]);
 }
@@ -130,6 +131,15 @@ sym_err bld_origin(struct builder *b, uint32_t id, const char *name, size_t n)
  * FUNC blocks
  * ========================================================================================== */
 
+/* A FILE or INLINE_ORIGIN name by dense index; an id never declared is the empty string. */
+static struct img_str name_ref(const struct vec *table, uint32_t idx)
+{
+    const struct img_str *t = table->data;
+    if (idx >= table->len || t[idx].off == UINT32_MAX)
+        return (struct img_str){0, 0};
+    return t[idx];
+}
+
 /* Encodes the entries of one range list (sorted, disjoint, relative to the function start):
  * the entry stream into scratch_bytes and the checkpoints into scratch_ck. Exactly one of ln
  * (line records) and in (inline ranges) is non-NULL. */
@@ -139,7 +149,7 @@ static sym_err encode_entries(struct builder *b, const struct bline *ln, const s
     struct vec *ls = &b->scratch_bytes, *ck = &b->scratch_ck;
     ls->len = 0;
     ck->len = 0;
-    if (!vec_reserve(ls, 1, n * 5 * VARINT_MAX) || !vec_reserve(ck, 2 * sizeof(uint32_t), n_ck))
+    if (!vec_reserve(ls, 1, n * 7 * VARINT_MAX) || !vec_reserve(ck, 2 * sizeof(uint32_t), n_ck))
         return SYM_ENOMEM;
     uint8_t *out = ls->data;
     uint32_t *cks = ck->data;
@@ -165,16 +175,27 @@ static sym_err encode_entries(struct builder *b, const struct bline *ln, const s
             if (gap)
                 pos += varint_put(out + pos, gap);
             pos += varint_put(out + pos, zigzag((int64_t)ln[i].line - (int64_t)prev_line));
-            if (file_changed)
-                pos += varint_put(out + pos, ln[i].file);
+            if (file_changed) {
+                struct img_str f = name_ref(&b->files, ln[i].file);
+                pos += varint_put(out + pos, f.off);
+                pos += varint_put(out + pos, f.len);
+            }
             prev_line = ln[i].line;
             prev_file = ln[i].file;
         } else {
             pos += varint_put(out + pos, (end - start) << 1 | (gap ? 1u : 0u));
             if (gap)
                 pos += varint_put(out + pos, gap);
-            pos += varint_put(out + pos, in[i].origin);
-            pos += varint_put(out + pos, in[i].call_file);
+            struct img_str o = name_ref(&b->origins, in[i].origin);
+            pos += varint_put(out + pos, o.off);
+            pos += varint_put(out + pos, o.len);
+            if (in[i].call_file == 0) {
+                pos += varint_put(out + pos, 0);
+            } else {
+                struct img_str f = name_ref(&b->files, in[i].call_file - 1);
+                pos += varint_put(out + pos, (uint64_t)f.off + 1);
+                pos += varint_put(out + pos, f.len);
+            }
             pos += varint_put(out + pos, in[i].call_line);
         }
         prev_end = end;
@@ -255,11 +276,10 @@ static sym_err resolve_entries(struct builder *b, const void *items, size_t n, s
 
 /* The inline section: n_depths, then one range list per depth 0 .. n_depths - 1. Depths stop
  * at the first one without any range, since a lookup stops there too. Returns the number of
- * INLINE records kept in *kept. */
-static sym_err append_inlines(struct builder *b, uint32_t *kept)
+ * INLINE records kept (those of the depths written) in *kept. */
+static sym_err append_inlines(struct builder *b, const struct binl *in, size_t n,
+                              const uint32_t *depths, size_t n_records, uint32_t *kept)
 {
-    const struct binl *in = b->cur_inl.data;
-    size_t n = b->cur_inl.len;
     /* Counting sort by depth (stable, so file order is kept within a depth). */
     b->scratch_count.len = 0;
     if (!vec_reserve(&b->scratch_count, sizeof(uint32_t), n + 2) ||
@@ -281,8 +301,7 @@ static sym_err append_inlines(struct builder *b, uint32_t *kept)
             by_depth[count[in[i].depth]++] = in[i];
     /* count[d] is now the end of depth d's run. */
     *kept = 0;
-    const uint32_t *depths = b->cur_inl_depths.data;
-    for (size_t i = 0; i < b->cur_inl_depths.len; i++)
+    for (size_t i = 0; i < n_records; i++)
         *kept += depths[i] < n_depths;
     if (!vec_reserve(&b->blocks, 1, VARINT_MAX))
         return SYM_ENOMEM;
@@ -300,6 +319,104 @@ static sym_err append_inlines(struct builder *b, uint32_t *kept)
     }
     vec_free(&resolved);
     return rc;
+}
+
+/* Encodes a function's block at the end of `blocks`: size, name, header, lines, inlines. */
+static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bline *lines,
+                            size_t n_lines, const struct binl *in, size_t n_in,
+                            const uint32_t *depths, size_t n_records)
+{
+    size_t block_start = b->blocks.len;
+    if (!vec_reserve(&b->blocks, 1, 4 * VARINT_MAX))
+        return SYM_ENOMEM;
+    uint8_t *out = (uint8_t *)b->blocks.data + b->blocks.len, *p = out;
+    p += varint_put(p, f->size);
+    p += varint_put(p, f->name_off);
+    p += varint_put(p, f->name_len);
+    p += varint_put(p, (uint64_t)f->param << 1 | f->multiple);
+    b->blocks.len += (size_t)(p - out);
+    const void *kept;
+    size_t n_kept;
+    uint32_t n_inlines = 0;
+    sym_err rc =
+        resolve_entries(b, lines, n_lines, sizeof(struct bline), &b->scratch_lines, &kept, &n_kept);
+    if (rc == SYM_OK)
+        rc = append_list(b, kept, NULL, n_kept);
+    if (rc == SYM_OK)
+        rc = append_inlines(b, in, n_in, depths, n_records, &n_inlines);
+    if (rc != SYM_OK)
+        return rc;
+    uint64_t len = b->blocks.len - block_start;
+    if (len > UINT32_MAX || b->blocks.len > IMG_MAX_U32)
+        return SYM_ELIMIT;
+    f->n_lines = (uint32_t)n_kept;
+    f->n_inlines = n_inlines;
+    f->block_off = block_start;
+    f->block_len = (uint32_t)len;
+    return SYM_OK;
+}
+
+/* True when every FILE and INLINE_ORIGIN id the open block uses has been declared, so that its
+ * names can be written into the block now. */
+static bool block_names_known(const struct builder *b)
+{
+    const struct img_str *files = b->files.data, *origins = b->origins.data;
+    const struct bline *ln = b->cur_lines.data;
+    for (size_t i = 0; i < b->cur_lines.len; i++)
+        if (files[ln[i].file].off == UINT32_MAX)
+            return false;
+    const struct binl *in = b->cur_inl.data;
+    for (size_t i = 0; i < b->cur_inl.len; i++)
+        if (origins[in[i].origin].off == UINT32_MAX ||
+            (in[i].call_file != 0 && files[in[i].call_file - 1].off == UINT32_MAX))
+            return false;
+    return true;
+}
+
+/* Keeps the open block's records until bld_finish, when every declaration has been read
+ * (records out of dump_syms order: a FILE or INLINE_ORIGIN after the block using it). */
+static sym_err defer_block(struct builder *b, struct bfunc *f)
+{
+    struct bdeferred *d = vec_push(&b->deferred, sizeof(*d));
+    if (d == NULL)
+        return SYM_ENOMEM;
+    *d = (struct bdeferred){(uint32_t)(b->funcs.len - 1),
+                            b->def_lines.len,
+                            b->cur_lines.len,
+                            b->def_inl.len,
+                            b->cur_inl.len,
+                            b->def_depths.len,
+                            b->cur_inl_depths.len};
+    if (!vec_append_n(&b->def_lines, sizeof(struct bline), b->cur_lines.data, b->cur_lines.len) ||
+        !vec_append_n(&b->def_inl, sizeof(struct binl), b->cur_inl.data, b->cur_inl.len) ||
+        !vec_append_n(&b->def_depths, sizeof(uint32_t), b->cur_inl_depths.data,
+                      b->cur_inl_depths.len))
+        return SYM_ENOMEM;
+    f->block_off = UINT64_MAX;
+    return SYM_OK;
+}
+
+/* Encodes the deferred blocks, now that every declaration has been read. */
+static sym_err encode_deferred(struct builder *b)
+{
+    const struct bdeferred *d = b->deferred.data;
+    for (size_t i = 0; i < b->deferred.len; i++) {
+        struct bfunc *f = &VEC_AT(&b->funcs, struct bfunc, d[i].func);
+        /* An empty vector has no buffer: pointer arithmetic on NULL is undefined. */
+        const struct bline *ln =
+            d[i].n_lines ? (const struct bline *)b->def_lines.data + d[i].lines_first : NULL;
+        const struct binl *in =
+            d[i].n_inl ? (const struct binl *)b->def_inl.data + d[i].inl_first : NULL;
+        const uint32_t *dp =
+            d[i].n_depths ? (const uint32_t *)b->def_depths.data + d[i].depths_first : NULL;
+        sym_err rc = encode_block(b, f, ln, d[i].n_lines, in, d[i].n_inl, dp, d[i].n_depths);
+        if (rc != SYM_OK)
+            return rc;
+    }
+    vec_free(&b->def_lines);
+    vec_free(&b->def_inl);
+    vec_free(&b->def_depths);
+    return SYM_OK;
 }
 
 static void reset_func_block(struct builder *b)
@@ -320,44 +437,17 @@ static sym_err close_func(struct builder *b)
     struct img_str name;
     sym_err rc = strtab_intern_hashed(&b->strings, b->pending_name.data, b->pending_name.len,
                                       b->pending_hash, &name);
-    if (rc != SYM_OK) {
-        reset_func_block(b);
-        return rc;
-    }
-    f->name_off = name.off;
-    f->name_len = name.len;
-    size_t block_start = b->blocks.len;
-    uint64_t hdr = (uint64_t)b->func_param << 1 | (b->func_multiple ? 1u : 0u);
-    const void *lines;
-    size_t n_lines;
-    uint32_t n_inlines = 0;
-    rc = vec_reserve(&b->blocks, 1, VARINT_MAX) ? SYM_OK : SYM_ENOMEM;
     if (rc == SYM_OK) {
-        b->blocks.len += varint_put((uint8_t *)b->blocks.data + b->blocks.len, hdr);
-        rc = resolve_entries(b, b->cur_lines.data, b->cur_lines.len, sizeof(struct bline),
-                             &b->scratch_lines, &lines, &n_lines);
+        f->name_off = name.off;
+        f->name_len = name.len;
+        if (block_names_known(b))
+            rc = encode_block(b, f, b->cur_lines.data, b->cur_lines.len, b->cur_inl.data,
+                              b->cur_inl.len, b->cur_inl_depths.data, b->cur_inl_depths.len);
+        else
+            rc = defer_block(b, f);
     }
-    if (rc == SYM_OK)
-        rc = append_list(b, lines, NULL, n_lines);
-    if (rc == SYM_OK)
-        rc = append_inlines(b, &n_inlines);
     reset_func_block(b);
-    if (rc != SYM_OK)
-        return rc;
-    uint64_t len = b->blocks.len - block_start;
-    f->n_lines = (uint32_t)n_lines;
-    f->n_inlines = n_inlines;
-    if (len == 3 && memcmp((uint8_t *)b->blocks.data + block_start, "\0\0\0", 3) == 0) {
-        b->blocks.len = block_start; /* the shared empty block */
-        f->block_off = UINT64_MAX;
-        f->block_len = 0;
-        return SYM_OK;
-    }
-    if (len > UINT32_MAX || b->blocks.len > IMG_MAX_U32)
-        return SYM_ELIMIT;
-    f->block_off = block_start;
-    f->block_len = (uint32_t)len;
-    return SYM_OK;
+    return rc;
 }
 
 sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param, bool multiple,
@@ -389,12 +479,14 @@ sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param
     }
     b->pending_hash = hash_bytes(b->pending_name.data, n);
     strtab_prefetch(&b->strings, b->pending_hash);
-    *f = (struct bfunc){.start = addr, .size = (uint32_t)size, .seq = b->seq++};
+    *f = (struct bfunc){.start = addr,
+                        .size = (uint32_t)size,
+                        .seq = b->seq++,
+                        .param = (uint32_t)param,
+                        .multiple = multiple};
     b->func_kept = true;
     b->func_start = addr;
     b->func_size = (uint32_t)size;
-    b->func_param = (uint32_t)param;
-    b->func_multiple = multiple;
     return SYM_OK;
 }
 
@@ -656,9 +748,26 @@ static void put_starts(struct writer *w, const uint64_t *starts, size_t n, bool 
     put(w, buf, used);
 }
 
+/* Size in entries of the index levels over n starts (format_int.h). */
 static size_t index_len(size_t n)
 {
-    return (n + IMG_INDEX_STRIDE - 1) / IMG_INDEX_STRIDE;
+    uint64_t sizes[IMG_MAX_LEVELS], total = 0;
+    int levels = img_index_levels(n, sizes);
+    for (int i = 0; i < levels; i++)
+        total += sizes[i];
+    return (size_t)total;
+}
+
+/* Writes the index levels of starts: level i holds every IMG_FANOUT^i-th start. */
+static void put_index(struct writer *w, const uint64_t *starts, size_t n, bool wide)
+{
+    uint64_t sizes[IMG_MAX_LEVELS];
+    int levels = img_index_levels(n, sizes);
+    size_t stride = 1;
+    for (int i = 0; i < levels; i++) {
+        stride *= IMG_FANOUT;
+        put_starts(w, starts, n, wide, stride);
+    }
 }
 
 struct resolved {
@@ -919,6 +1028,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     struct resolved r;
     memset(&r, 0, sizeof(r));
     sym_err rc = close_func(b);
+    if (rc == SYM_OK)
+        rc = encode_deferred(b);
     if (rc != SYM_OK)
         return rc;
     strtab_drop_index(&b->strings);
@@ -949,7 +1060,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     kept.win_fpo = r.n_win_kept[1];
     const struct bfunc *funcs = b->funcs.data;
     const struct bcfi *cfis = b->cfis.data;
-    r.blocks_size = 3; /* the shared empty block: hdr 0, no lines, no inlines */
+    r.blocks_size = 0;
     for (size_t i = 0; i < r.n_funcs; i++) {
         kept.lines += funcs[r.funcs[i]].n_lines;
         kept.inlines += funcs[r.funcs[i]].n_inlines;
@@ -975,7 +1086,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     h->endian = IMG_ENDIAN;
     h->header_size = sizeof(*h);
     h->flags = (wide ? IMG_F_WIDE : 0) | (b->has_module ? IMG_F_HAS_MODULE : 0);
-    h->index_stride = IMG_INDEX_STRIDE;
+    h->fanout = IMG_FANOUT;
     h->n_sections = IMG_S_COUNT;
     h->source_bytes = source_bytes;
     h->parse_warnings = warnings;
@@ -989,9 +1100,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     lay(&l, IMG_S_FILES, b->files.len * sizeof(struct img_str));
     lay(&l, IMG_S_ORIGINS, b->origins.len * sizeof(struct img_str));
     lay(&l, IMG_S_RULES, b->rules.len * sizeof(struct img_str));
-    lay(&l, IMG_S_FUNC_STARTS, r.n_funcs * asz);
+    lay(&l, IMG_S_FUNC_TABLE, r.n_funcs * 2 * asz);
     lay(&l, IMG_S_FUNC_INDEX, index_len(r.n_funcs) * asz);
-    lay(&l, IMG_S_FUNC_RECS, r.n_funcs * sizeof(struct img_func));
     lay(&l, IMG_S_FUNC_BLOCKS, r.blocks_size);
     lay(&l, IMG_S_PUB_STARTS, r.n_pubs * asz);
     lay(&l, IMG_S_PUB_INDEX, index_len(r.n_pubs) * asz);
@@ -1035,34 +1145,32 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         put(&w, s, tables[t]->len * sizeof(struct img_str));
     }
 
-    pad_to(&w, h->sect[IMG_S_FUNC_STARTS].off);
-    put_starts(&w, r.func_starts, r.n_funcs, wide, 1);
-    pad_to(&w, h->sect[IMG_S_FUNC_INDEX].off);
-    put_starts(&w, r.func_starts, r.n_funcs, wide, IMG_INDEX_STRIDE);
-    pad_to(&w, h->sect[IMG_S_FUNC_RECS].off);
-    uint64_t block_pos = 3;
+    /* {start, block} pairs; blocks are written in address order, so offsets are sums. */
+    pad_to(&w, h->sect[IMG_S_FUNC_TABLE].off);
+    uint64_t block_pos = 0;
     for (size_t i = 0; i < r.n_funcs; i++) {
         const struct bfunc *f = &funcs[r.funcs[i]];
-        struct img_func rec = {f->size, f->name_off, f->name_len, 0};
-        if (f->block_off != UINT64_MAX) {
-            rec.block = (uint32_t)block_pos;
-            block_pos += f->block_len;
+        uint32_t pair[4] = {(uint32_t)f->start, (uint32_t)block_pos, 0, 0};
+        if (wide) {
+            uint64_t start = f->start;
+            memcpy(pair, &start, 8);
+            pair[2] = (uint32_t)block_pos;
         }
-        put(&w, &rec, sizeof(rec));
+        put(&w, pair, 2 * asz);
+        block_pos += f->block_len;
     }
+    pad_to(&w, h->sect[IMG_S_FUNC_INDEX].off);
+    put_index(&w, r.func_starts, r.n_funcs, wide);
     pad_to(&w, h->sect[IMG_S_FUNC_BLOCKS].off);
-    static const uint8_t empty_block[3] = {0, 0, 0};
-    put(&w, empty_block, sizeof(empty_block));
     for (size_t i = 0; i < r.n_funcs; i++) {
         const struct bfunc *f = &funcs[r.funcs[i]];
-        if (f->block_off != UINT64_MAX)
-            put(&w, (const uint8_t *)b->blocks.data + f->block_off, f->block_len);
+        put(&w, (const uint8_t *)b->blocks.data + f->block_off, f->block_len);
     }
 
     pad_to(&w, h->sect[IMG_S_PUB_STARTS].off);
     put_starts(&w, r.pub_starts, r.n_pubs, wide, 1);
     pad_to(&w, h->sect[IMG_S_PUB_INDEX].off);
-    put_starts(&w, r.pub_starts, r.n_pubs, wide, IMG_INDEX_STRIDE);
+    put_index(&w, r.pub_starts, r.n_pubs, wide);
     pad_to(&w, h->sect[IMG_S_PUB_RECS].off);
     for (size_t i = 0; i < r.n_pubs; i++)
         put(&w, &r.pubs[i]->rec, sizeof(struct img_pub));
@@ -1070,7 +1178,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     pad_to(&w, h->sect[IMG_S_CFI_STARTS].off);
     put_starts(&w, r.cfi_starts, r.n_cfis, wide, 1);
     pad_to(&w, h->sect[IMG_S_CFI_INDEX].off);
-    put_starts(&w, r.cfi_starts, r.n_cfis, wide, IMG_INDEX_STRIDE);
+    put_index(&w, r.cfi_starts, r.n_cfis, wide);
     pad_to(&w, h->sect[IMG_S_CFI_RECS].off);
     for (size_t i = 0; i < r.n_cfis; i++) {
         const struct bcfi *c = &cfis[r.cfis[i]];
@@ -1089,7 +1197,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         pad_to(&w, h->sect[seg_sect[t][0]].off);
         put_starts(&w, r.seg_starts[t], r.n_segs[t], wide, 1);
         pad_to(&w, h->sect[seg_sect[t][1]].off);
-        put_starts(&w, r.seg_starts[t], r.n_segs[t], wide, IMG_INDEX_STRIDE);
+        put_index(&w, r.seg_starts[t], r.n_segs[t], wide);
         pad_to(&w, h->sect[seg_sect[t][2]].off);
         put(&w, r.seg_recs[t], r.n_segs[t] * sizeof(uint32_t));
     }

@@ -98,9 +98,16 @@ void ivals_segments(const struct ival *items, size_t n, const uint8_t *keep, uin
 
 struct bfunc {
     uint64_t start;
-    uint32_t size, name_off, name_len, seq;
-    uint64_t block_off; /* into blocks; UINT64_MAX = the shared empty block */
+    uint32_t size, name_off, name_len, seq, param;
+    bool multiple;
+    uint64_t block_off; /* into blocks; UINT64_MAX while deferred */
     uint32_t block_len, n_lines, n_inlines;
+};
+
+/* A FUNC block kept as records until bld_finish (see defer_block in build.c). */
+struct bdeferred {
+    uint32_t func; /* index in funcs */
+    uint64_t lines_first, n_lines, inl_first, n_inl, depths_first, n_depths;
 };
 
 struct bline {
@@ -155,8 +162,7 @@ struct builder {
     bool func_open;
     bool func_kept; /* false for a dropped FUNC: its records are read and discarded */
     uint64_t func_start;
-    uint32_t func_size, func_param;
-    bool func_multiple;
+    uint32_t func_size;
     struct vec cur_lines;      /* struct bline */
     struct vec cur_inl;        /* struct binl, one per INLINE range, in file order */
     struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
@@ -168,6 +174,10 @@ struct builder {
     struct vec scratch_ck;    /* u32 pairs: line checkpoints */
     struct vec scratch_lines; /* struct bline */
     struct vec scratch_inl;   /* struct binl */
+    struct vec deferred;      /* struct bdeferred */
+    struct vec def_lines;     /* struct bline of the deferred blocks */
+    struct vec def_inl;       /* struct binl of the deferred blocks */
+    struct vec def_depths;    /* u32 of the deferred blocks */
     struct vec scratch_count; /* u32 */
 
     struct img_str module[IMG_M_COUNT];

@@ -3,35 +3,43 @@
  * reader (image.c). Native byte order (checked by the endian marker); every section starts at a
  * multiple of 8 bytes from the image start.
  *
- * Layout: header, then the sections of enum img_sect. Address tables ("starts") are sorted
- * arrays of u32, or of u64 when IMG_F_WIDE is set, each with a sampled index holding every
- * index_stride-th start so that a lookup touches a few cache lines. Strings are referenced as
- * (offset, length) into the string section, where each string is followed by a NUL.
+ * Layout: header, then the sections of enum img_sect. An address table is a sorted array of
+ * starts (u32, or u64 when IMG_F_WIDE is set) with a multi-level sampled index: level 1 holds
+ * every IMG_FANOUT-th start, level 2 every IMG_FANOUT-th entry of level 1, and so on until a
+ * level has at most IMG_FANOUT entries; the levels are stored top-down-last (level 1 first) in
+ * the table's index section. A lookup scans one window of IMG_FANOUT entries per level, so it
+ * touches one cache line or two per level, and the top levels stay in cache. Strings are
+ * referenced as (offset, length) into the string section; each string is followed by a NUL.
  *
+ * FUNC table: one {start, block offset} pair per function (u32 + u32, or u64 + u32 + 4 bytes of
+ * padding when wide), so that finding the function also finds its block.
  * FUNC block (varints are unsigned LEB128; offsets are relative to the function start):
- *   hdr = param_size << 1 | is_multiple
+ *   size; name_off; name_len; hdr = param_size << 1 | is_multiple
  *   the line records: one range list
  *   n_depths, then the INLINE ranges of each depth 0 .. n_depths - 1: one range list each
  * Range list: n; when n > 0: n_ck, n_ck x {u32 start, u32 byte_offset} (fixed width),
  *   stream_bytes, stream. Checkpoint k (1-based) starts entry k * IMG_LIST_CK, where the decoder
- *   state resets to (prev_end = checkpoint start, prev_line = 0, prev_file = none); it starts
- *   as (0, 0, none). Entries are sorted and disjoint.
+ *   state resets to (prev_end = checkpoint start, prev_line = 0, file = none); it starts as
+ *   (0, 0, none). Entries are sorted and disjoint.
  * Line entry: head = size << 2 | has_gap << 1 | file_changed; [gap]; zigzag(line - prev_line);
- *   [file_index]; start = prev_end + gap.
- * Inline entry: head = size << 1 | has_gap; [gap]; origin_index; call_file (0 = not recorded,
- *   else file_index + 1); call_line.
+ *   [file_off, file_len]; start = prev_end + gap.
+ * Inline entry: head = size << 1 | has_gap; [gap]; origin_off; origin_len; call_file (0 = not
+ *   recorded, else file_off + 1); [call_file_len when call_file != 0]; call_line.
+ * Names are referenced directly (not through the FILE / INLINE_ORIGIN tables) so that a lookup
+ * needs no table access after the block.
  * CFI deltas: n, n x (address - previous address (the INIT start for the first), rule_index). */
 #ifndef SYM_FORMAT_INT_H
 #define SYM_FORMAT_INT_H
 
 #include <stdint.h>
 
-#define IMG_MAGIC        "SIGLSYMC"
-#define IMG_ENDIAN       0x01020304u
-#define IMG_INDEX_STRIDE 64u
-#define IMG_LIST_CK      32u         /* range-list entries per checkpoint group */
-#define IMG_NONE         0xffffffffu /* "no record" in segment tables */
-#define IMG_MAX_U32      0xffffffffull
+#define IMG_MAGIC      "SIGLSYMC"
+#define IMG_ENDIAN     0x01020304u
+#define IMG_FANOUT     16u
+#define IMG_MAX_LEVELS 16
+#define IMG_LIST_CK    32u         /* range-list entries per checkpoint group */
+#define IMG_NONE       0xffffffffu /* "no record" in segment tables */
+#define IMG_MAX_U32    0xffffffffull
 
 enum {
     IMG_F_WIDE = 1u << 0,       /* address tables are u64 */
@@ -40,12 +48,11 @@ enum {
 
 enum img_sect {
     IMG_S_STRINGS,     /* bytes */
-    IMG_S_FILES,       /* struct img_str per file index */
-    IMG_S_ORIGINS,     /* struct img_str per inline-origin index */
+    IMG_S_FILES,       /* struct img_str per file index (enumeration only) */
+    IMG_S_ORIGINS,     /* struct img_str per inline-origin index (enumeration only) */
     IMG_S_RULES,       /* struct img_str per CFI rule index */
-    IMG_S_FUNC_STARTS, /* starts */
-    IMG_S_FUNC_INDEX,  /* sampled starts */
-    IMG_S_FUNC_RECS,   /* struct img_func */
+    IMG_S_FUNC_TABLE,  /* {start, block} pairs */
+    IMG_S_FUNC_INDEX,  /* index levels over the starts */
     IMG_S_FUNC_BLOCKS, /* bytes */
     IMG_S_PUB_STARTS,
     IMG_S_PUB_INDEX,
@@ -94,6 +101,18 @@ struct img_str {
     uint32_t off, len;
 };
 
+/* The number of index levels above level 0 for n starts; sizes[] receives their entry counts,
+ * level 1 first. */
+static inline int img_index_levels(uint64_t n, uint64_t sizes[IMG_MAX_LEVELS])
+{
+    int k = 0;
+    while (n > IMG_FANOUT && k < IMG_MAX_LEVELS) {
+        n = (n + IMG_FANOUT - 1) / IMG_FANOUT;
+        sizes[k++] = n;
+    }
+    return k;
+}
+
 struct img_sect_ent {
     uint64_t off, size;
 };
@@ -105,17 +124,13 @@ struct img_header {
     uint32_t header_size;
     uint32_t flags;
     uint64_t total_size;
-    uint32_t index_stride;
+    uint32_t fanout;
     uint32_t n_sections;
     uint64_t source_bytes;
     uint64_t parse_warnings;
     uint64_t counts[IMG_C_COUNT];
     struct img_str module[IMG_M_COUNT];
     struct img_sect_ent sect[IMG_S_COUNT];
-};
-
-struct img_func {
-    uint32_t size, name_off, name_len, block;
 };
 
 enum { IMG_PUB_MULTIPLE = 1u };

@@ -16,9 +16,14 @@
 #include "format_int.h"
 #include "util_int.h"
 
+/* An address table: level 0 holds the starts (every `stride` bytes, at offset 0), the index
+ * levels above it sampled starts (format_int.h). */
 struct table {
-    const uint8_t *starts, *index, *recs;
-    size_t n;
+    const uint8_t *starts, *recs;
+    size_t n, stride;
+    int n_levels;
+    const uint8_t *level[IMG_MAX_LEVELS]; /* level[0] is index level 1 */
+    size_t level_n[IMG_MAX_LEVELS];
 };
 
 struct sym_image {
@@ -42,11 +47,6 @@ struct sym_image {
  * Opening
  * ========================================================================================== */
 
-static size_t index_len(size_t n)
-{
-    return (n + IMG_INDEX_STRIDE - 1) / IMG_INDEX_STRIDE;
-}
-
 static bool str_ok(const struct sym_image *img, struct img_str s)
 {
     return (uint64_t)s.off + s.len <= img->strings_len;
@@ -62,22 +62,33 @@ static sym_err corrupt(struct sym_diag *d, const char *what)
     return sym_diag_set(d, SYM_ECORRUPT, "not a valid symcache image: %s", what);
 }
 
-/* Binds an address table: starts section, index section, records of rec_size each. */
+/* Binds an address table. Level 0 is the starts section (entries of `stride` bytes, the
+ * start first; recs NULL when the records are in the entries themselves, as for FUNC), the
+ * index section holds the sampled levels. */
 static bool bind_table(struct sym_image *img, struct table *t, int s_starts, int s_index,
-                       int s_recs, size_t rec_size)
+                       int s_recs, size_t stride, size_t rec_size)
 {
     size_t asz = img->wide ? 8 : 4;
     const struct img_sect_ent *e = img->h.sect;
-    if (e[s_starts].size % asz != 0)
+    if (e[s_starts].size % stride != 0)
         return false;
-    t->n = (size_t)(e[s_starts].size / asz);
-    if (e[s_index].size != index_len(t->n) * asz || e[s_recs].size / rec_size != t->n ||
-        e[s_recs].size % rec_size != 0)
-        return false;
+    t->n = (size_t)(e[s_starts].size / stride);
+    t->stride = stride;
     t->starts = img->base + e[s_starts].off;
-    t->index = img->base + e[s_index].off;
-    t->recs = img->base + e[s_recs].off;
-    return true;
+    if (s_recs >= 0) {
+        if (e[s_recs].size % rec_size != 0 || e[s_recs].size / rec_size != t->n)
+            return false;
+        t->recs = img->base + e[s_recs].off;
+    }
+    uint64_t sizes[IMG_MAX_LEVELS], total = 0;
+    t->n_levels = img_index_levels(t->n, sizes);
+    const uint8_t *p = img->base + e[s_index].off;
+    for (int i = 0; i < t->n_levels; i++) {
+        t->level[i] = p + total * asz;
+        t->level_n[i] = (size_t)sizes[i];
+        total += sizes[i];
+    }
+    return e[s_index].size == total * asz;
 }
 
 sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, struct sym_diag *d)
@@ -96,8 +107,7 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
                             (unsigned)h.version, (unsigned)SYM_IMAGE_VERSION);
     if (h.endian != IMG_ENDIAN)
         return corrupt(d, "written on a machine of another byte order");
-    if (h.header_size != sizeof(h) || h.n_sections != IMG_S_COUNT ||
-        h.index_stride != IMG_INDEX_STRIDE)
+    if (h.header_size != sizeof(h) || h.n_sections != IMG_S_COUNT || h.fanout != IMG_FANOUT)
         return corrupt(d, "unexpected header layout");
     if (h.total_size != len)
         return sym_diag_set(d, SYM_ECORRUPT,
@@ -131,20 +141,21 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
     img->deltas_len = e[IMG_S_CFI_DELTAS].size;
     img->wins = b + e[IMG_S_WIN_RECS].off;
     img->n_wins = (size_t)(e[IMG_S_WIN_RECS].size / sizeof(struct img_win));
+    size_t asz = img->wide ? 8 : 4;
     bool ok = e[IMG_S_FILES].size % sizeof(struct img_str) == 0 &&
               e[IMG_S_ORIGINS].size % sizeof(struct img_str) == 0 &&
               e[IMG_S_RULES].size % sizeof(struct img_str) == 0 &&
               e[IMG_S_WIN_RECS].size % sizeof(struct img_win) == 0 &&
-              bind_table(img, &img->funcs, IMG_S_FUNC_STARTS, IMG_S_FUNC_INDEX, IMG_S_FUNC_RECS,
-                         sizeof(struct img_func)) &&
-              bind_table(img, &img->pubs, IMG_S_PUB_STARTS, IMG_S_PUB_INDEX, IMG_S_PUB_RECS,
+              e[IMG_S_STRINGS].size <= IMG_MAX_U32 &&
+              bind_table(img, &img->funcs, IMG_S_FUNC_TABLE, IMG_S_FUNC_INDEX, -1, 2 * asz, 0) &&
+              bind_table(img, &img->pubs, IMG_S_PUB_STARTS, IMG_S_PUB_INDEX, IMG_S_PUB_RECS, asz,
                          sizeof(struct img_pub)) &&
-              bind_table(img, &img->cfis, IMG_S_CFI_STARTS, IMG_S_CFI_INDEX, IMG_S_CFI_RECS,
+              bind_table(img, &img->cfis, IMG_S_CFI_STARTS, IMG_S_CFI_INDEX, IMG_S_CFI_RECS, asz,
                          sizeof(struct img_cfi)) &&
               bind_table(img, &img->win[0], IMG_S_WIN4_STARTS, IMG_S_WIN4_INDEX, IMG_S_WIN4_SEGS,
-                         sizeof(uint32_t)) &&
+                         asz, sizeof(uint32_t)) &&
               bind_table(img, &img->win[1], IMG_S_WIN0_STARTS, IMG_S_WIN0_INDEX, IMG_S_WIN0_SEGS,
-                         sizeof(uint32_t));
+                         asz, sizeof(uint32_t));
     for (int i = 0; ok && i < IMG_M_COUNT; i++)
         ok = str_ok(img, h.module[i]);
     if (!ok) {
@@ -265,35 +276,52 @@ void sym_image_info(const struct sym_image *img, struct sym_image_info *out)
  * Address tables
  * ========================================================================================== */
 
-static inline uint64_t start_at(const struct sym_image *img, const uint8_t *a, size_t i)
+static inline uint64_t load_start(bool wide, const uint8_t *p)
 {
-    return img->wide ? ld64(a + 8 * i) : ld32(a + 4 * i);
+    return wide ? ld64(p) : ld32(p);
 }
 
-/* The number of starts <= key, i.e. one past the last range that may contain key. The sampled
- * index narrows the search to one stride of the main array (a few cache lines). */
+/* How many of the n entries (every stride bytes from p) are <= key. Branch-free, so that the
+ * window's cache line or two is the only cost. */
+static inline size_t count_le(bool wide, const uint8_t *p, size_t stride, size_t n, uint64_t key)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += load_start(wide, p + i * stride) <= key;
+    return c;
+}
+
+/* The number of starts <= key in table t (one past the last range that may contain key), 0 if
+ * none. From the top index level down, each level narrows the search to a window of
+ * IMG_FANOUT entries of the level below. */
 static size_t upper_bound(const struct sym_image *img, const struct table *t, uint64_t key)
 {
-    size_t lo = 0, hi = index_len(t->n);
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (start_at(img, t->index, mid) <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    bool wide = img->wide;
+    size_t asz = wide ? 8 : 4;
+    size_t first = 0; /* window start at the current level */
+    for (int lv = t->n_levels - 1; lv >= -1; lv--) {
+        const uint8_t *base = lv >= 0 ? t->level[lv] : t->starts;
+        size_t n = lv >= 0 ? t->level_n[lv] : t->n;
+        size_t stride = lv >= 0 ? asz : t->stride;
+        size_t width = lv == t->n_levels - 1 ? n : IMG_FANOUT; /* the top level is one window */
+        if (first >= n)
+            return 0; /* only in a corrupt image: the levels disagree */
+        if (width > n - first)
+            width = n - first;
+        size_t c = count_le(wide, base + first * stride, stride, width, key);
+        if (c == 0)
+            return 0;
+        size_t sel = first + c - 1;
+        if (lv < 0)
+            return sel + 1;
+        first = sel * IMG_FANOUT;
     }
-    if (lo == 0)
-        return 0;
-    lo = (lo - 1) * IMG_INDEX_STRIDE;
-    hi = lo + IMG_INDEX_STRIDE < t->n ? lo + IMG_INDEX_STRIDE : t->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (start_at(img, t->starts, mid) <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return 0;
+}
+
+static inline uint64_t start_at(const struct sym_image *img, const struct table *t, size_t i)
+{
+    return load_start(img->wide, t->starts + i * t->stride);
 }
 
 /* ============================================================================================
@@ -367,7 +395,7 @@ struct line_hit {
     bool found;
     uint64_t start; /* relative */
     uint32_t line;
-    uint64_t file; /* dense index */
+    struct img_str file;
 };
 
 /* Finds the line record containing r (relative to the function start). */
@@ -377,13 +405,17 @@ static sym_err find_line(struct cursor *c, uint64_t r, struct line_hit *hit)
     sym_err rc = list_seek(c, r, &pos);
     if (rc != SYM_OK)
         return rc;
-    uint64_t prev_end = pos.prev_end, prev_file = IMG_NONE;
+    uint64_t prev_end = pos.prev_end;
     uint32_t prev_line = 0;
+    struct img_str file = {0, 0};
     for (uint64_t i = 0; i < pos.count; i++) {
         uint64_t head = cur_varint(&pos.s);
         uint64_t start = prev_end + ((head & 2) ? cur_varint(&pos.s) : 0);
         uint32_t line = prev_line + (uint32_t)unzigzag(cur_varint(&pos.s));
-        uint64_t file = (head & 1) ? cur_varint(&pos.s) : prev_file;
+        if (head & 1) {
+            file.off = (uint32_t)cur_varint(&pos.s);
+            file.len = (uint32_t)cur_varint(&pos.s);
+        }
         if (pos.s.bad)
             return SYM_ECORRUPT;
         if (start > r)
@@ -395,15 +427,16 @@ static sym_err find_line(struct cursor *c, uint64_t r, struct line_hit *hit)
         }
         prev_end = start + size;
         prev_line = line;
-        prev_file = file;
     }
     hit->found = false;
     return SYM_OK;
 }
 
 struct chain_ent {
-    uint64_t origin, call_file, range_start;
+    struct img_str origin, call_file;
+    bool has_call_file; /* false: old-form INLINE, the call site file is the line record's */
     uint32_t call_line;
+    uint64_t range_start;
 };
 
 /* Finds, depth by depth, the INLINE range containing r and stops at the first depth without
@@ -425,8 +458,15 @@ static sym_err walk_inlines(struct cursor *c, uint64_t r, struct chain_ent *chai
         for (uint64_t i = 0; i < pos.count; i++) {
             uint64_t head = cur_varint(&pos.s);
             uint64_t start = prev_end + ((head & 1) ? cur_varint(&pos.s) : 0);
-            struct chain_ent e = {cur_varint(&pos.s), cur_varint(&pos.s), start, 0};
+            struct chain_ent e;
+            e.origin.off = (uint32_t)cur_varint(&pos.s);
+            e.origin.len = (uint32_t)cur_varint(&pos.s);
+            uint64_t cf = cur_varint(&pos.s);
+            e.has_call_file = cf != 0;
+            e.call_file.off = (uint32_t)(cf - e.has_call_file);
+            e.call_file.len = e.has_call_file ? (uint32_t)cur_varint(&pos.s) : 0;
             e.call_line = (uint32_t)cur_varint(&pos.s);
+            e.range_start = start;
             if (pos.s.bad)
                 return SYM_ECORRUPT;
             if (start > r)
@@ -446,56 +486,66 @@ static sym_err walk_inlines(struct cursor *c, uint64_t r, struct chain_ent *chai
     return SYM_OK;
 }
 
-static sym_err origin_slice(const struct sym_image *img, uint64_t idx, struct sym_slice *out)
+/* A string reference read from a block; SYM_ECORRUPT when it points outside the strings. */
+static inline sym_err ref_slice(const struct sym_image *img, struct img_str s,
+                                struct sym_slice *out)
 {
-    if (idx >= img->n_origins)
-        return SYM_ECORRUPT;
-    struct img_str s;
-    memcpy(&s, img->origins + idx * sizeof(s), sizeof(s));
     if (!str_ok(img, s))
         return SYM_ECORRUPT;
     *out = str_slice(img, s);
     return SYM_OK;
 }
 
-/* A call site's file: 0 means "not recorded" (old-form INLINE), which shows the line record's
- * file as Breakpad does. */
-static sym_err call_file_slice(const struct sym_image *img, uint64_t ref,
+/* The file of a call site: an old-form INLINE records none, and the frame shows the line
+ * record's file, as Breakpad does. */
+static sym_err call_file_slice(const struct sym_image *img, const struct chain_ent *e,
                                struct sym_slice line_file, struct sym_slice *out)
 {
-    if (ref == 0) {
+    if (!e->has_call_file) {
         *out = line_file;
         return SYM_OK;
     }
-    return file_slice(img, ref - 1, out);
+    return ref_slice(img, e->call_file, out);
 }
 
-static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct img_func *rec,
-                        uint64_t offset, struct sym_lookup *out)
+/* The fixed fields at the start of a FUNC block; c is left on the line list. */
+struct block_head {
+    uint64_t size, hdr;
+    struct img_str name;
+};
+
+static sym_err read_block_head(const struct sym_image *img, const struct table *t, size_t k,
+                               struct cursor *c, struct block_head *bh)
 {
-    struct img_str name = {rec->name_off, rec->name_len};
-    if (!str_ok(img, name) || rec->block >= img->blocks_len)
+    uint32_t block = ld32(t->starts + k * t->stride + (img->wide ? 8 : 4));
+    if (block >= img->blocks_len)
         return SYM_ECORRUPT;
-    struct cursor c = {img->blocks + rec->block, img->blocks + img->blocks_len, false};
-    uint64_t hdr = cur_varint(&c);
-    if (c.bad)
-        return SYM_ECORRUPT;
+    *c = (struct cursor){img->blocks + block, img->blocks + img->blocks_len, false};
+    bh->size = cur_varint(c);
+    bh->name.off = (uint32_t)cur_varint(c);
+    bh->name.len = (uint32_t)cur_varint(c);
+    bh->hdr = cur_varint(c);
+    return c->bad || !str_ok(img, bh->name) ? SYM_ECORRUPT : SYM_OK;
+}
+
+static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct block_head *bh,
+                        struct cursor *c, uint64_t offset, struct sym_lookup *out)
+{
     uint64_t r = offset - fs;
-    struct line_hit lh = {false, 0, 0, 0};
-    sym_err rc = find_line(&c, r, &lh);
+    struct line_hit lh = {false, 0, 0, {0, 0}};
+    sym_err rc = find_line(c, r, &lh);
     if (rc != SYM_OK)
         return rc;
-
     out->found = true;
     out->has_size = true;
-    out->is_multiple = hdr & 1;
-    out->function = str_slice(img, name);
+    out->is_multiple = bh->hdr & 1;
+    out->function = str_slice(img, bh->name);
     out->function_start = fs;
-    out->function_size = rec->size;
-    out->param_size = (uint32_t)(hdr >> 1);
+    out->function_size = bh->size;
+    out->param_size = (uint32_t)(bh->hdr >> 1);
     struct sym_slice line_file = {NULL, 0};
     if (lh.found) {
-        rc = file_slice(img, lh.file, &line_file);
+        rc = ref_slice(img, lh.file, &line_file);
         if (rc != SYM_OK)
             return rc;
         out->has_line = true;
@@ -506,24 +556,24 @@ static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct i
     out->line = line_no;
     struct chain_ent chain[SYM_MAX_INLINE_DEPTH + 1];
     size_t depth;
-    rc = walk_inlines(&c, r, chain, &depth);
+    rc = walk_inlines(c, r, chain, &depth);
     if (rc != SYM_OK || depth == 0)
         return rc;
     /* The outer frame shows the outermost call site; frame k shows the call site of frame
      * k + 1; the innermost shows the line record. */
-    rc = call_file_slice(img, chain[0].call_file, line_file, &out->file);
+    rc = call_file_slice(img, &chain[0], line_file, &out->file);
     if (rc != SYM_OK)
         return rc;
     out->line = chain[0].call_line;
     size_t n = depth > SYM_MAX_INLINE_DEPTH ? SYM_MAX_INLINE_DEPTH : depth;
     for (size_t k = 0; k < n; k++) {
         struct sym_inline_frame *f = &out->inlines[n - 1 - k];
-        rc = origin_slice(img, chain[k].origin, &f->function);
+        rc = ref_slice(img, chain[k].origin, &f->function);
         if (rc != SYM_OK)
             return rc;
         f->function_start = fs + chain[k].range_start;
         if (k + 1 < depth) {
-            rc = call_file_slice(img, chain[k + 1].call_file, line_file, &f->file);
+            rc = call_file_slice(img, &chain[k + 1], line_file, &f->file);
             if (rc != SYM_OK)
                 return rc;
             f->line = chain[k + 1].call_line;
@@ -549,16 +599,19 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
     size_t k = upper_bound(img, &img->funcs, offset);
     uint64_t fs = 0;
     if (k > 0) {
-        fs = start_at(img, img->funcs.starts, k - 1);
-        struct img_func rec;
-        memcpy(&rec, img->funcs.recs + (k - 1) * sizeof(rec), sizeof(rec));
-        if (offset - fs < rec.size)
-            return func_hit(img, fs, &rec, offset, out);
+        fs = start_at(img, &img->funcs, k - 1);
+        struct cursor c;
+        struct block_head bh;
+        sym_err rc = read_block_head(img, &img->funcs, k - 1, &c, &bh);
+        if (rc != SYM_OK)
+            return rc;
+        if (offset - fs < bh.size)
+            return func_hit(img, fs, &bh, &c, offset, out);
     }
     size_t q = upper_bound(img, &img->pubs, offset);
     if (q == 0)
         return SYM_OK;
-    uint64_t ps = start_at(img, img->pubs.starts, q - 1);
+    uint64_t ps = start_at(img, &img->pubs, q - 1);
     /* The PUBLIC extends only up to the next symbol: a FUNC starting between it and the offset
      * ends it. */
     if (k > 0 && fs >= ps)
@@ -613,7 +666,7 @@ sym_err sym_image_cfi_rules(const struct sym_image *img, uint64_t offset, struct
     size_t k = upper_bound(img, &img->cfis, offset);
     if (k == 0)
         return SYM_ENOTFOUND;
-    uint64_t cs = start_at(img, img->cfis.starts, k - 1);
+    uint64_t cs = start_at(img, &img->cfis, k - 1);
     struct img_cfi rec;
     memcpy(&rec, img->cfis.recs + (k - 1) * sizeof(rec), sizeof(rec));
     if (offset - cs >= rec.size)
@@ -690,20 +743,19 @@ sym_err sym_image_func_at(const struct sym_image *img, size_t i, struct sym_func
 {
     if (img == NULL || out == NULL || i >= img->funcs.n)
         return SYM_EINVAL;
-    struct img_func rec;
-    memcpy(&rec, img->funcs.recs + i * sizeof(rec), sizeof(rec));
-    struct img_str name = {rec.name_off, rec.name_len};
-    if (!str_ok(img, name) || rec.block >= img->blocks_len)
-        return SYM_ECORRUPT;
-    struct cursor c = {img->blocks + rec.block, img->blocks + img->blocks_len, false};
-    uint64_t hdr = cur_varint(&c), n_lines = cur_varint(&c);
+    struct cursor c;
+    struct block_head bh;
+    sym_err rc = read_block_head(img, &img->funcs, i, &c, &bh);
+    if (rc != SYM_OK)
+        return rc;
+    uint64_t n_lines = cur_varint(&c);
     if (c.bad)
         return SYM_ECORRUPT;
-    out->start = start_at(img, img->funcs.starts, i);
-    out->size = rec.size;
-    out->param_size = (uint32_t)(hdr >> 1);
-    out->is_multiple = hdr & 1;
-    out->name = str_slice(img, name);
+    out->start = start_at(img, &img->funcs, i);
+    out->size = bh.size;
+    out->param_size = (uint32_t)(bh.hdr >> 1);
+    out->is_multiple = bh.hdr & 1;
+    out->name = str_slice(img, bh.name);
     out->n_lines = n_lines;
     return SYM_OK;
 }
@@ -717,7 +769,7 @@ sym_err sym_image_public_at(const struct sym_image *img, size_t i, struct sym_pu
     struct img_str name = {rec.name_off, rec.name_len};
     if (!str_ok(img, name))
         return SYM_ECORRUPT;
-    out->address = start_at(img, img->pubs.starts, i);
+    out->address = start_at(img, &img->pubs, i);
     out->param_size = rec.param_size;
     out->is_multiple = (rec.flags & IMG_PUB_MULTIPLE) != 0;
     out->name = str_slice(img, name);

@@ -67,6 +67,17 @@ static inline bool vec_append(struct vec *v, const void *src, size_t n_bytes)
     return true;
 }
 
+/* Appends n elements of esz bytes. */
+static inline bool vec_append_n(struct vec *v, size_t esz, const void *src, size_t n)
+{
+    if (!vec_reserve(v, esz, n))
+        return false;
+    if (n)
+        memcpy((char *)v->data + esz * v->len, src, esz * n);
+    v->len += n;
+    return true;
+}
+
 #define VEC_AT(v, type, i) (((type *)(v)->data)[i])
 
 /* ---- Varints (unsigned LEB128, at most 10 bytes) ------------------------------------------ */

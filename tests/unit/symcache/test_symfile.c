@@ -189,7 +189,7 @@ static void assert_same_answers(const struct st_image *a, const struct st_image 
             T_ASSERT(sym_slice_eq(la.inlines[i].file, lb.inlines[i].file));
             T_ASSERT_EQ(la.inlines[i].line, lb.inlines[i].line);
         }
-        char ca[1024];
+        static char ca[65536];
         snprintf(ca, sizeof(ca), "%s", st_cfi(a, off));
         T_ASSERT_STR_EQ(ca, st_cfi(b, off));
         struct sym_win_frame wa, wb;

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* bench_symcache.c: the measuring half of bench/symcache/run.sh (which prints the figures and
+ * the ratios against its baselines). One measurement per process, printed as key=value:
+ *
+ *   bench_symcache parse FILE.sym           read in 1 MiB chunks, parse, build the image in
+ *                                           memory: parse_s, input and image bytes, peak RSS
+ *   bench_symcache convert FILE.sym OUT     sym_convert_file (to prepare open and lookup)
+ *   bench_symcache open FILE.symc [REPS]    sym_image_open_file + close: best and median us
+ *   bench_symcache lookup FILE.symc [N]     N random offsets inside functions: ns per lookup
+ *                                           one at a time (each depends on the previous) and
+ *                                           batched (sym_image_lookup_many, 256 at a time) */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sym/image.h"
+#include "sym/symfile.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int do_parse(const char *path)
+{
+    static char chunk[1 << 20];
+    double t0 = now_s();
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        perror(path);
+        return 1;
+    }
+    struct sym_parser *p;
+    if (sym_parser_new(NULL, &p) != SYM_OK)
+        return 1;
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
+            break;
+    close(fd);
+    struct sym_buf img;
+    sym_buf_init(&img, 0);
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    sym_err rc = sym_parser_finish(p, &img, &st, &d);
+    double t1 = now_s();
+    sym_parser_free(p);
+    if (rc != SYM_OK) {
+        fprintf(stderr, "parse failed: %s\n", d.msg);
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("parse_s=%.6f input_bytes=%" PRIu64 " image_bytes=%zu maxrss_kb=%ld funcs=%" PRIu64
+           " lines=%" PRIu64 " inlines=%" PRIu64 " cfi=%" PRIu64 " warnings=%" PRIu64 "\n",
+           t1 - t0, st.input_bytes, img.len, ru.ru_maxrss, st.kept.funcs, st.kept.lines,
+           st.kept.inlines, st.kept.cfi_inits + st.kept.cfi_deltas, st.n_warnings);
+    sym_buf_cleanup(&img);
+    return 0;
+}
+
+static int do_open(const char *path, int reps)
+{
+    double *t = calloc((size_t)reps, sizeof(double));
+    for (int i = 0; i < reps; i++) {
+        double t0 = now_s();
+        struct sym_image *img;
+        struct sym_diag d;
+        if (sym_image_open_file(path, &img, &d) != SYM_OK) {
+            fprintf(stderr, "open failed: %s\n", d.msg);
+            return 1;
+        }
+        sym_image_close(img);
+        t[i] = (now_s() - t0) * 1e6;
+    }
+    qsort(t, (size_t)reps, sizeof(double), cmp_double);
+    printf("open_us_best=%.2f open_us_median=%.2f reps=%d\n", t[0], t[reps / 2], reps);
+    free(t);
+    return 0;
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+static int do_lookup(const char *path, size_t n)
+{
+    struct sym_image *img;
+    struct sym_diag d;
+    if (sym_image_open_file(path, &img, &d) != SYM_OK) {
+        fprintf(stderr, "open failed: %s\n", d.msg);
+        return 1;
+    }
+    struct sym_image_info info;
+    sym_image_info(img, &info);
+    if (info.counts.funcs == 0)
+        return 1;
+    uint64_t *offs = malloc(n * sizeof(uint64_t));
+    struct sym_lookup *outs = malloc(256 * sizeof(struct sym_lookup));
+    uint64_t seed = 0x243f6a8885a308d3ull;
+    for (size_t i = 0; i < n; i++) {
+        struct sym_func_info f;
+        if (sym_image_func_at(img, (size_t)(rng(&seed) % info.counts.funcs), &f) != SYM_OK)
+            return 1;
+        offs[i] = f.start + rng(&seed) % f.size;
+    }
+    /* Warm the page cache and TLB so that the figure is the lookup, not disk reads. */
+    size_t with_line = 0, with_inlines = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sym_image_lookup(img, offs[i], &outs[0]) != SYM_OK)
+            return 1;
+        with_line += outs[0].has_line;
+        with_inlines += outs[0].n_inlines > 0;
+    }
+
+    /* One at a time: each offset depends on the previous answer, so lookups cannot overlap in
+     * the CPU (a latency figure, as a caller walking a stack sees it). */
+    volatile uint64_t zero = 0;
+    uint64_t z = zero;
+    struct sym_lookup l;
+    double best_one = 1e30, best_batch = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t dep = 0;
+        double t0 = now_s();
+        for (size_t i = 0; i < n; i++) {
+            if (sym_image_lookup(img, offs[i] + (dep & z), &l) != SYM_OK)
+                return 1;
+            dep = l.function_start + l.line + l.n_inlines;
+        }
+        double t = (now_s() - t0) / (double)n;
+        if (t < best_one)
+            best_one = t;
+        /* Batches of 256 offsets, a large stack's worth, into one reused result array. */
+        t0 = now_s();
+        for (size_t i = 0; i < n; i += 256)
+            if (sym_image_lookup_many(img, offs + i, n - i < 256 ? n - i : 256, outs) != SYM_OK)
+                return 1;
+        t = (now_s() - t0) / (double)n;
+        if (t < best_batch)
+            best_batch = t;
+    }
+    printf("lookup_ns_one=%.1f lookup_ns_batch=%.1f lookups=%zu with_line=%.3f "
+           "with_inlines=%.3f funcs=%" PRIu64 " image_bytes=%" PRIu64 "\n",
+           best_one * 1e9, best_batch * 1e9, n, (double)with_line / (double)n,
+           (double)with_inlines / (double)n, info.counts.funcs, info.image_bytes);
+    free(offs);
+    free(outs);
+    sym_image_close(img);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "parse") == 0)
+        return do_parse(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "open") == 0)
+        return do_open(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 1000);
+    if (argc >= 4 && strcmp(argv[1], "convert") == 0) {
+        struct sym_parse_stats st;
+        struct sym_diag d;
+        if (sym_convert_file(argv[2], argv[3], NULL, &st, &d) != SYM_OK) {
+            fprintf(stderr, "convert failed: %s\n", d.msg);
+            return 1;
+        }
+        printf("image_bytes=%" PRIu64 "\n", st.image_bytes);
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[1], "lookup") == 0)
+        return do_lookup(argv[2], argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 1000000);
+    fprintf(stderr, "usage: bench_symcache parse FILE.sym | convert FILE.sym OUT.symc | "
+                    "open FILE.symc [REPS] | lookup FILE.symc [N]\n");
+    return 2;
+}
