@@ -343,6 +343,62 @@ static void test_alloc_failures(void)
     free(data);
 }
 
+/* A big-endian dump (the format allows either byte order; the signature tells). */
+static void be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void test_big_endian(void)
+{
+    uint8_t d[2048] = {0};
+    /* header: signature, version, 2 streams, directory at 32 */
+    be32(d, 0x504D444D);
+    be32(d + 4, 0xA793);
+    be32(d + 8, 2);
+    be32(d + 12, 32);
+    /* directory: SystemInfo (56 bytes at 64), ThreadList (52 bytes at 128) */
+    be32(d + 32, 7);
+    be32(d + 36, 56);
+    be32(d + 40, 64);
+    be32(d + 44, 3);
+    be32(d + 48, 52);
+    be32(d + 52, 128);
+    /* SystemInfo: x86 (0), level 6, Windows NT */
+    d[64 + 3] = 6;
+    be32(d + 64 + 20, 2);
+    /* ThreadList: one thread, stack 16 bytes at 256 based 0x1000, context 716 bytes at 512 */
+    be32(d + 128, 1);
+    be32(d + 132, 77);
+    be32(d + 132 + 28, 0x1000); /* stack start, low word of a big-endian u64 */
+    be32(d + 132 + 32, 16);
+    be32(d + 132 + 36, 256);
+    be32(d + 132 + 40, 716);
+    be32(d + 132 + 44, 512);
+    be32(d + 512, 0x0001003f);
+    be32(d + 512 + 184, 0x401000); /* eip */
+    be32(d + 512 + 196, 0x1000);   /* esp */
+    size_t len = 512 + 716;
+    struct sw_minidump *md;
+    struct sym_diag diag;
+    T_ASSERT_OK(sw_minidump_open(d, len, NULL, &md, &diag));
+    T_ASSERT(md->big_endian);
+    T_ASSERT_EQ(md->system_info.cpu, SW_CPU_X86);
+    T_ASSERT_EQ(md->system_info.os, SW_OS_WINDOWS);
+    T_ASSERT_EQ(md->n_threads, 1);
+    T_ASSERT_EQ(md->threads[0].thread_id, 77);
+    T_ASSERT_U64_EQ(md->threads[0].stack_start, 0x1000);
+    T_ASSERT_EQ(md->threads[0].stack.n, 16);
+    struct sw_context c;
+    T_ASSERT_OK(sw_minidump_thread_context(md, 0, &c));
+    T_ASSERT_U64_EQ(c.regs[SW_X86_EIP], 0x401000);
+    T_ASSERT_U64_EQ(c.regs[SW_X86_ESP], 0x1000);
+    sw_minidump_free(md);
+}
+
 /* ---- corpus ---- */
 
 static uint8_t *load(const char *rel, size_t *len)
@@ -502,5 +558,5 @@ static void test_corpus_module_lists(void)
 
 T_LIST(T_TEST(test_synthetic_fields), T_TEST(test_elf_ids), T_TEST(test_contexts_roundtrip),
        T_TEST(test_truncated_everywhere), T_TEST(test_bit_flips), T_TEST(test_hostile_counts),
-       T_TEST(test_alloc_failures), T_TEST(test_corpus_minidump2), T_TEST(test_corpus_invalid),
-       T_TEST(test_corpus_module_lists))
+       T_TEST(test_alloc_failures), T_TEST(test_big_endian), T_TEST(test_corpus_minidump2),
+       T_TEST(test_corpus_invalid), T_TEST(test_corpus_module_lists))
