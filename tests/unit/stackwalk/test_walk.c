@@ -85,6 +85,14 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)(v >> 32));
 }
 
+/* Lays out the dump and releases the builder. */
+static uint8_t *finish(struct mds *m, size_t *len)
+{
+    uint8_t *data = mds_finish(m, 0, len);
+    mds_free(m);
+    return data;
+}
+
 struct run {
     uint8_t *data;
     struct sw_minidump *md;
@@ -468,7 +476,7 @@ static void test_termination(void)
         put32(big + i + 4, 0x401234);
     }
     size_t len;
-    uint8_t *data = mds_finish(x86_dump(big, sizeof(big), base, base, 0x401000), 0, &len);
+    uint8_t *data = finish(x86_dump(big, sizeof(big), base, base, 0x401000), &len);
     struct sw_minidump *md;
     T_ASSERT_OK(sw_minidump_open(data, len, NULL, &md, NULL));
     struct sw_process_options o;
@@ -553,8 +561,7 @@ static void test_alloc_failures(void)
     put32(stack + 0x10, base + 0x40);
     put32(stack + 0x14, 0x401234);
     size_t len;
-    uint8_t *data =
-        mds_finish(x86_dump(stack, sizeof(stack), base, base + 0x10, 0x401000), 0, &len);
+    uint8_t *data = finish(x86_dump(stack, sizeof(stack), base, base + 0x10, 0x401000), &len);
     struct sw_minidump *md;
     T_ASSERT_OK(sw_minidump_open(data, len, NULL, &md, NULL));
     bool done = false;
