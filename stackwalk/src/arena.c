@@ -19,6 +19,8 @@ void md_arena_init(struct md_arena *a)
     a->head = NULL;
     a->used = a->cap = 0;
     a->total = 0;
+    a->limit = 0;
+    a->over_limit = false;
 }
 
 void md_arena_free(struct md_arena *a)
@@ -41,6 +43,10 @@ void *md_arena_alloc(struct md_arena *a, size_t n)
         need = 8;
     if (a->head == NULL || a->cap - a->used < need) {
         size_t cap = need > BLOCK_MIN ? need : BLOCK_MIN;
+        if (a->limit != 0 && (a->total > a->limit || cap > a->limit - a->total)) {
+            a->over_limit = true;
+            return NULL;
+        }
         struct md_arena_block *b = sym_malloc(sizeof(*b) + cap);
         if (b == NULL)
             return NULL;

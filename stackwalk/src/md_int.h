@@ -81,7 +81,9 @@ struct md_arena_block;
 struct md_arena {
     struct md_arena_block *head;
     size_t used, cap; /* of head */
-    size_t total;     /* bytes allocated, for the configured memory bound */
+    size_t total;     /* bytes allocated */
+    size_t limit;     /* allocations beyond this many bytes fail (0: none) */
+    bool over_limit;  /* an allocation failed because of limit, not memory */
 };
 
 void md_arena_init(struct md_arena *a);

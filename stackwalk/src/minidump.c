@@ -39,6 +39,7 @@ void sw_md_limits_default(struct sw_md_limits *lim)
     lim->max_string_bytes = 65536;
     lim->max_handles = 65536;
     lim->max_annotations = 65536;
+    lim->max_decoded_bytes = 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1199,6 +1200,10 @@ sym_err sw_minidump_open(const void *data, size_t len, const struct sw_md_limits
         pv->lim = *lim;
     else
         sw_md_limits_default(&pv->lim);
+    pv->arena.limit = pv->lim.max_decoded_bytes;
+    if (pv->arena.limit == 0)
+        pv->arena.limit =
+            len > (SIZE_MAX - ((size_t)16 << 20)) / 4 ? SIZE_MAX : ((size_t)16 << 20) + 4 * len;
 
     rc = parse_directory(md, d);
     if (rc != SYM_OK)
@@ -1227,10 +1232,15 @@ sym_err sw_minidump_open(const void *data, size_t len, const struct sw_md_limits
             goto out;
     }
     rc = build_module_index(md);
+    if (rc == SYM_OK && pv->arena.over_limit)
+        rc = SYM_ENOMEM; /* some strings were dropped: report the limit, not a partial dump */
 out:
+    if (rc == SYM_ENOMEM && pv->arena.over_limit)
+        rc = sym_diag_set(d, SYM_ELIMIT, "decoding the minidump needs more than %zu bytes",
+                          pv->arena.limit);
+    else if (rc == SYM_ENOMEM)
+        sym_diag_set(d, SYM_ENOMEM, "out of memory reading the minidump");
     if (rc != SYM_OK) {
-        if (rc == SYM_ENOMEM)
-            sym_diag_set(d, SYM_ENOMEM, "out of memory reading the minidump");
         sw_minidump_free(md);
         return rc;
     }

@@ -14,6 +14,7 @@ void sw_process_options_default(struct sw_process_options *o)
     o->max_frames = 8192;
     o->max_scanned_frames = 1u << 14;
     o->max_threads = 4096;
+    o->max_total_frames = 1u << 18;
 }
 
 const char *sw_trust_json_name(enum sw_trust t)
@@ -182,6 +183,8 @@ sym_err sw_process(const struct sw_minidump *md, const struct sw_supplier *suppl
         sw_process_options_default(&o);
     if (o.max_frames == 0)
         o.max_frames = 1;
+    if (o.max_total_frames == 0)
+        o.max_total_frames = 1u << 18;
 
     sym_err rc = SYM_ENOMEM;
     struct sw_process_state *st = sym_calloc(1, sizeof(*st));
@@ -278,6 +281,10 @@ sym_err sw_process(const struct sw_minidump *md, const struct sw_supplier *suppl
         thread_stack(md, mt, &ctx, &w.stack);
         if (w.stack.data == NULL)
             t->status = SW_THREAD_MISSING_MEMORY;
+        /* A frame costs a few hundred bytes: the budget bounds memory for any dump. */
+        uint64_t left =
+            o.max_total_frames > st->n_frames_total ? o.max_total_frames - st->n_frames_total : 0;
+        w.max_frames = left < o.max_frames ? (left > 0 ? (uint32_t)left : 1) : o.max_frames;
         if ((rc = walk_thread(&w, &ctx, t)) != SYM_OK)
             goto out;
         st->n_frames_total += t->n_frames;
@@ -303,6 +310,7 @@ void sw_process_state_free(struct sw_process_state *st)
         return;
     struct proc *p = st->priv;
     if (p != NULL) {
+        sym_free(p->interned);
         md_arena_free(&p->arena);
         sym_free(p);
     }

@@ -131,11 +131,53 @@ bool w_terminate(uint64_t caller_ip, uint64_t caller_sp, uint64_t callee_sp, boo
  * Symbolization
  * ------------------------------------------------------------------------------------------- */
 
+static size_t intern_slot(const struct proc *p, const char *src, size_t n)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)src * 0x9E3779B97F4A7C15ull) ^ n;
+    size_t mask = p->cap_interned - 1;
+    size_t i = (size_t)(h >> 17) & mask;
+    while (p->interned[i].src != NULL && (p->interned[i].src != src || p->interned[i].n != n))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static bool intern_grow(struct proc *p)
+{
+    size_t cap = p->cap_interned ? p->cap_interned * 2 : 256;
+    struct intern_entry *old = p->interned;
+    size_t old_cap = p->cap_interned;
+    p->interned = sym_calloc(cap, sizeof(*p->interned));
+    if (p->interned == NULL) {
+        p->interned = old;
+        return false;
+    }
+    p->cap_interned = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].src != NULL)
+            p->interned[intern_slot(p, old[i].src, old[i].n)] = old[i];
+    sym_free(old);
+    return true;
+}
+
+/* A copy of a name from a symbol image, shared by every frame that shows it. */
 static const char *copy_slice(struct proc *p, struct sym_slice s, bool *oom)
 {
-    char *c = md_arena_strndup(&p->arena, s.n ? s.p : "", s.n);
-    if (c == NULL)
+    if (s.n == 0)
+        return "";
+    if ((p->n_interned + 1) * 2 > p->cap_interned && !intern_grow(p)) {
         *oom = true;
+        return NULL;
+    }
+    size_t i = intern_slot(p, s.p, s.n);
+    if (p->interned[i].src != NULL)
+        return p->interned[i].copy;
+    char *c = md_arena_strndup(&p->arena, s.p, s.n);
+    if (c == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    p->interned[i] = (struct intern_entry){s.p, s.n, c};
+    p->n_interned++;
     return c;
 }
 

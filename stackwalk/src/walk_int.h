@@ -21,8 +21,18 @@ struct sz_module {
     const struct sym_image *image;
 };
 
+/* Names copied from symbol images, interned by their address in the image: a name shared by
+ * many frames is copied once, which bounds the result by the images' size. */
+struct intern_entry {
+    const char *src;
+    size_t n;
+    const char *copy;
+};
+
 struct proc {
     struct md_arena arena; /* every string and array of the result */
+    struct intern_entry *interned;
+    size_t n_interned, cap_interned; /* open addressing, cap a power of two */
     const struct sw_supplier *suppliers;
     size_t n_suppliers;
     struct sz_module *mods;   /* parallel to md->modules */

@@ -69,6 +69,9 @@ struct sw_md_limits {
     uint32_t max_string_bytes;   /* one MINIDUMP_STRING, in UTF-16 bytes (default 65536) */
     uint32_t max_handles;        /* default 65536 */
     uint32_t max_annotations;    /* Crashpad annotations, all modules together (default 65536) */
+    size_t max_decoded_bytes;    /* memory for decoded strings and tables; 0: 16 MiB plus 4
+                                    times the dump size. Bounds what many records pointing at
+                                    one long string could otherwise multiply. */
 };
 void sw_md_limits_default(struct sw_md_limits *lim);
 
@@ -308,7 +311,8 @@ struct sw_minidump {
 /* Parses a minidump held in memory. data is borrowed: it must outlive *out, which points into
  * it (stack bytes, build ids, raw streams). lim NULL selects the defaults.
  * Errors: SYM_EINVAL (data NULL); SYM_EPARSE (not a minidump, bad header or directory, no usable
- * thread list; d says which); SYM_ELIMIT (a count exceeds lim); SYM_ENOMEM.
+ * thread list; d says which); SYM_ELIMIT (a count exceeds lim, or decoding it would take more
+ * than max_decoded_bytes); SYM_ENOMEM.
  * On success *out is owned by the caller: free with sw_minidump_free(). Thread-safe for distinct
  * dumps; a parsed dump is read-only and may be shared between threads. */
 SYM_MUST_CHECK sym_err sw_minidump_open(const void *data, size_t len,

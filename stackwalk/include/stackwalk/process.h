@@ -98,6 +98,8 @@ struct sw_process_options {
     uint32_t max_frames;         /* per thread (default 8192) */
     uint32_t max_scanned_frames; /* per thread: scanning stops after this many (default 16384) */
     uint32_t max_threads;        /* threads walked; others get status NO_CONTEXT (default 4096) */
+    uint32_t max_total_frames;   /* all threads together (default 262144); once spent, threads
+                                    get their context frame only, marked truncated */
 };
 void sw_process_options_default(struct sw_process_options *o);
 

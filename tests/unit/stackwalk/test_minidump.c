@@ -322,6 +322,58 @@ static void test_hostile_counts(void)
     free(data);
 }
 
+/* Many records pointing at one long string must not multiply memory without bound. */
+static void test_string_amplification(void)
+{
+    struct mds *m = mds_new();
+    uint64_t regs[SW_X86_NREGS] = {0};
+    uint8_t ctx[716];
+    size_t cn = mds_context_x86(ctx, regs);
+    mds_system_info(m, 0, 2, 10, 0, 0, NULL, NULL);
+    mds_thread(m, 1, 0, NULL, 0, ctx, cn);
+    /* a 60 KB MINIDUMP_STRING */
+    size_t sl = 4 + 60000;
+    uint8_t *str = calloc(1, sl);
+    str[0] = (uint8_t)(60000 & 0xFF);
+    str[1] = (uint8_t)(60000 >> 8);
+    for (size_t i = 4; i < sl; i += 2)
+        str[i] = 'a';
+    uint32_t rva = mds_append(m, str, sl);
+    free(str);
+    /* 1000 modules, all named by it */
+    size_t n = 1000, ml = 4 + n * 108;
+    uint8_t *list = calloc(1, ml);
+    list[0] = (uint8_t)(n & 0xFF);
+    list[1] = (uint8_t)(n >> 8);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *e = list + 4 + i * 108;
+        uint64_t base = 0x10000000ull + i * 0x10000;
+        for (int b = 0; b < 8; b++)
+            e[b] = (uint8_t)(base >> (8 * b));
+        e[8] = 0x00;
+        e[9] = 0x10; /* size 0x1000 */
+        for (int b = 0; b < 4; b++)
+            e[20 + b] = (uint8_t)(rva >> (8 * b));
+    }
+    mds_raw_stream(m, SW_STREAM_MODULE_LIST, list, ml);
+    free(list);
+    size_t len;
+    uint8_t *data = mds_finish(m, 0, &len);
+    mds_free(m);
+    struct sw_minidump *md;
+    struct sym_diag d;
+    T_ASSERT_ERR(sw_minidump_open(data, len, NULL, &md, &d), SYM_ELIMIT);
+    /* With room for it, the same dump reads fine. */
+    struct sw_md_limits lim;
+    sw_md_limits_default(&lim);
+    lim.max_decoded_bytes = (size_t)1 << 30;
+    T_ASSERT_OK(sw_minidump_open(data, len, &lim, &md, &d));
+    T_ASSERT_EQ(md->n_modules, 1000);
+    T_ASSERT_EQ(strlen(md->modules[999].name), 30000);
+    sw_minidump_free(md);
+    free(data);
+}
+
 static void test_alloc_failures(void)
 {
     size_t len;
@@ -558,5 +610,5 @@ static void test_corpus_module_lists(void)
 
 T_LIST(T_TEST(test_synthetic_fields), T_TEST(test_elf_ids), T_TEST(test_contexts_roundtrip),
        T_TEST(test_truncated_everywhere), T_TEST(test_bit_flips), T_TEST(test_hostile_counts),
-       T_TEST(test_alloc_failures), T_TEST(test_big_endian), T_TEST(test_corpus_minidump2),
-       T_TEST(test_corpus_invalid), T_TEST(test_corpus_module_lists))
+       T_TEST(test_string_amplification), T_TEST(test_alloc_failures), T_TEST(test_big_endian),
+       T_TEST(test_corpus_minidump2), T_TEST(test_corpus_invalid), T_TEST(test_corpus_module_lists))

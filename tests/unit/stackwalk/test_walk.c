@@ -487,6 +487,13 @@ static void test_termination(void)
     T_ASSERT_EQ(st->threads[0].n_frames, 10);
     T_ASSERT(st->threads[0].truncated);
     sw_process_state_free(st);
+    /* The budget across threads. */
+    o.max_frames = 8192;
+    o.max_total_frames = 7;
+    T_ASSERT_OK(sw_process(md, NULL, 0, &o, &st, NULL));
+    T_ASSERT_EQ(st->threads[0].n_frames, 7);
+    T_ASSERT(st->threads[0].truncated);
+    sw_process_state_free(st);
     /* Without a limit the whole chain is walked. */
     T_ASSERT_OK(sw_process(md, NULL, 0, NULL, &st, NULL));
     T_ASSERT(st->threads[0].n_frames > 100);
