@@ -586,17 +586,15 @@ static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct b
     return SYM_OK;
 }
 
-sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sym_lookup *out)
+/* The lookup proper, with k = upper_bound(funcs, offset) already known. */
+static sym_err lookup_at(const struct sym_image *img, uint64_t offset, size_t k,
+                         struct sym_lookup *out)
 {
-    if (img == NULL || out == NULL)
-        return SYM_EINVAL;
     out->found = out->is_public = out->has_size = out->is_multiple = out->has_line = false;
     out->function = out->file = sym_slice_make(NULL, 0);
     out->function_start = out->function_size = out->line_start = 0;
     out->param_size = out->line = 0;
     out->n_inlines = 0;
-
-    size_t k = upper_bound(img, &img->funcs, offset);
     uint64_t fs = 0;
     if (k > 0) {
         fs = start_at(img, &img->funcs, k - 1);
@@ -630,15 +628,39 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
     return SYM_OK;
 }
 
+sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sym_lookup *out)
+{
+    if (img == NULL || out == NULL)
+        return SYM_EINVAL;
+    return lookup_at(img, offset, upper_bound(img, &img->funcs, offset), out);
+}
+
+#define LOOKUP_GROUP 16
+
 sym_err sym_image_lookup_many(const struct sym_image *img, const uint64_t *offsets, size_t n,
                               struct sym_lookup *outs)
 {
     if (img == NULL || (n > 0 && (offsets == NULL || outs == NULL)))
         return SYM_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        sym_err rc = sym_image_lookup(img, offsets[i], &outs[i]);
-        if (rc != SYM_OK)
-            return rc;
+    /* In groups: first find every function of the group, whose table reads are independent and
+     * overlap in the CPU, and prefetch their blocks; then decode the blocks, by now in cache. */
+    size_t ks[LOOKUP_GROUP];
+    for (size_t i = 0; i < n; i += LOOKUP_GROUP) {
+        size_t m = n - i < LOOKUP_GROUP ? n - i : LOOKUP_GROUP;
+        for (size_t j = 0; j < m; j++) {
+            ks[j] = upper_bound(img, &img->funcs, offsets[i + j]);
+            if (ks[j] > 0) {
+                uint32_t block =
+                    ld32(img->funcs.starts + (ks[j] - 1) * img->funcs.stride + (img->wide ? 8 : 4));
+                if (block < img->blocks_len)
+                    __builtin_prefetch(img->blocks + block);
+            }
+        }
+        for (size_t j = 0; j < m; j++) {
+            sym_err rc = lookup_at(img, offsets[i + j], ks[j], &outs[i + j]);
+            if (rc != SYM_OK)
+                return rc;
+        }
     }
     return SYM_OK;
 }
