@@ -515,6 +515,12 @@ static void flight_work(struct srv_job *job)
         sym_free(w);
         w = next;
     }
+}
+
+/* Runs on the pool thread right after flight_work(): the pool reads the job after work(). */
+static void flight_free(struct srv_job *job)
+{
+    struct flight *f = (struct flight *)job;
     blob_unref(f->blob);
     sym_free(f->key);
     sym_free(f);
@@ -554,8 +560,8 @@ static bool join_or_start(struct srv_symbolicator *s, struct srv_symb_call *c, u
     f->hash = h;
     f->waiters = w;
     f->job.work = flight_work;
-    f->job.done = NULL;
-    f->job.receiver = NULL;
+    f->job.done = flight_free;
+    f->job.receiver = NULL; /* done runs on the pool thread */
     if (srv_jobs_submit(s->pool, &f->job) != SYM_OK) {
         sym_free(k);
         sym_free(f);
