@@ -586,17 +586,28 @@ sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multip
     return SYM_OK;
 }
 
+/* A cheap key for the rule cache (length and the first and last 8 bytes): the cache compares
+ * the whole text anyway, and most texts repeat, so the full hash is computed only on a miss. */
+static uint64_t rule_key(const char *rule, size_t n)
+{
+    uint64_t a = 0, z = 0;
+    size_t k = n < 8 ? n : 8;
+    memcpy(&a, rule, k);
+    memcpy(&z, rule + n - k, k);
+    return hash_mix((a * 0x9e3779b97f4a7c15ull) ^ (z + n));
+}
+
 static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_t *idx)
 {
-    uint64_t h = hash_bytes(rule, n);
-    struct rule_cache_ent *ce = &b->rule_cache[h & 255];
-    if (ce->hash == h && ce->len == n &&
+    uint64_t key = rule_key(rule, n);
+    struct rule_cache_ent *ce = &b->rule_cache[key & 255];
+    if (ce->hash == key && ce->len == n &&
         memcmp((const char *)b->strings.bytes.data + ce->off, rule, n) == 0) {
         *idx = ce->idx;
         return SYM_OK;
     }
     struct img_str s;
-    sym_err rc = strtab_intern_hashed(&b->strings, rule, n, h, &s);
+    sym_err rc = strtab_intern(&b->strings, rule, n, &s);
     if (rc != SYM_OK)
         return rc;
     bool is_new;
@@ -609,7 +620,7 @@ static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_
             return SYM_ENOMEM;
         *slot = s;
     }
-    *ce = (struct rule_cache_ent){h, s.off, s.len, *idx};
+    *ce = (struct rule_cache_ent){key, s.off, s.len, *idx};
     return SYM_OK;
 }
 

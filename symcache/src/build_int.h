@@ -193,7 +193,7 @@ struct builder {
 
     /* Recently used CFI rule texts: most deltas repeat one of a few texts. */
     struct rule_cache_ent {
-        uint64_t hash;
+        uint64_t hash; /* rule_key() of the text; 0 with len 0 for an empty slot */
         uint32_t off, len, idx;
     } rule_cache[256];
 };
