@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sym/alloc.h"
 #include "sym/cache.h"
 #include "symtest.h"
 
@@ -372,6 +373,46 @@ static void test_threads(void)
     rm_rf(dir);
 }
 
+/* Every allocation failure gives SYM_ENOMEM and leaks nothing, except the copy of the use log,
+ * whose failure only delays recency updates (the put still succeeds). */
+static void test_allocation_failures(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/c", t_tmpdir());
+    struct sym_cache_opts o;
+    sym_cache_opts_init(&o);
+    o.no_sync = true;
+    o.touch_granularity_s = 0;
+    int enomem = 0;
+    for (unsigned long k = 1;; k++) {
+        sym_alloc_fail_at(k);
+        struct sym_cache *c = NULL;
+        struct sym_cache_reader *r = NULL;
+        sym_err rc = sym_cache_open(dir, &o, &c, NULL);
+        if (rc == SYM_OK)
+            rc = sym_cache_put(c, S("f"), S("1"), "data", 4, 1);
+        if (rc == SYM_OK)
+            rc = sym_cache_reader_new(c, &r);
+        struct sym_cache_value v;
+        if (rc == SYM_OK)
+            rc = sym_cache_get(r, S("f"), S("1"), 2, &v);
+        if (rc == SYM_OK)
+            rc = sym_cache_put(c, S("g"), S("1"), "more", 4, 3); /* applies the recorded use */
+        unsigned long used = sym_alloc_count();
+        sym_alloc_fail_at(0);
+        sym_cache_reader_free(r);
+        sym_cache_close(c);
+        if (k > used) {
+            T_ASSERT_OK(rc);
+            break;
+        }
+        T_ASSERT(rc == SYM_ENOMEM || rc == SYM_OK);
+        enomem += rc == SYM_ENOMEM;
+    }
+    T_ASSERT(enomem >= 3);
+    rm_rf(dir);
+}
+
 T_LIST(T_TEST(test_round_trip), T_TEST(test_keys), T_TEST(test_negative_entries),
        T_TEST(test_lru_eviction), T_TEST(test_restart), T_TEST(test_corrupt_store),
-       T_TEST(test_threads))
+       T_TEST(test_threads), T_TEST(test_allocation_failures))

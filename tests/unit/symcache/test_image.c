@@ -2,10 +2,12 @@
 /* test_image.c: opening symcache images: header and section validation, unaligned buffers,
  * files (mmap), batch lookups, and robustness: truncated and bit-flipped images must give
  * SYM_ECORRUPT or some answer, never a crash or an out-of-bounds read (run under ASan). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "sym/alloc.h"
 #include "symtest.h"
 
 static const char fixture[] =
@@ -138,6 +140,39 @@ static void test_convert_file(void)
     rmdir(dir);
     free(text);
     st_free(&s);
+}
+
+/* sym_convert_file under allocation failures: SYM_ENOMEM, no leak, no file left behind. */
+static void test_convert_allocation_failures(void)
+{
+    const char *dir = t_tmpdir();
+    char in[512], out[512];
+    snprintf(in, sizeof(in), "%s/in.sym", dir);
+    snprintf(out, sizeof(out), "%s/out.symc", dir);
+    int fd = open(in, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    T_ASSERT(write(fd, fixture, sizeof(fixture) - 1) == (ssize_t)(sizeof(fixture) - 1));
+    close(fd);
+    for (unsigned long k = 1;; k++) {
+        sym_alloc_fail_at(k);
+        sym_err rc = sym_convert_file(in, out, NULL, NULL, NULL);
+        unsigned long used = sym_alloc_count();
+        sym_alloc_fail_at(0);
+        if (k > used) {
+            T_ASSERT_OK(rc);
+            break;
+        }
+        T_ASSERT_ERR(rc, SYM_ENOMEM);
+        T_ASSERT(access(out, F_OK) != 0);
+        DIR *dh = opendir(dir);
+        int files = 0;
+        for (struct dirent *e; (e = readdir(dh)) != NULL;)
+            files += e->d_name[0] != '.';
+        closedir(dh);
+        T_ASSERT_EQ(files, 1); /* only the input: no temporary left */
+    }
+    unlink(out);
+    unlink(in);
+    rmdir(dir);
 }
 
 static void test_lookup_many(void)
@@ -273,4 +308,4 @@ static void test_corruption(void)
 }
 
 T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
-       T_TEST(test_lookup_many), T_TEST(test_corruption))
+       T_TEST(test_convert_allocation_failures), T_TEST(test_lookup_many), T_TEST(test_corruption))
