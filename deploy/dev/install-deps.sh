@@ -10,8 +10,13 @@ packages=(
   libh2o-evloop-dev libpq-dev libcurl4-openssl-dev libarchive-dev libjansson-dev liblmdb-dev
   libpcre2-dev zlib1g-dev libdeflate-dev libssl-dev
   postgresql clang libclang-rt-14-dev
-  nodejs npm wrk zip unzip
+  wrk zip unzip
 )
+# Node.js (for s3rver): Debian's packages unless a node with npm is already installed (a node
+# from elsewhere ships its own npm, which Debian's npm package conflicts with).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
