@@ -60,7 +60,7 @@ static struct img_str *name_slot(struct vec *table, uint32_t idx)
 }
 
 /* Dense index of a FILE / INLINE_ORIGIN id, creating its (unnamed) slot. */
-static sym_err dense_index(struct idmap *m, struct vec *table, uint32_t id, uint32_t *idx)
+static inline sym_err dense_index(struct idmap *m, struct vec *table, uint32_t id, uint32_t *idx)
 {
     bool is_new;
     sym_err rc = idmap_get(m, id, idx, &is_new);
@@ -827,19 +827,6 @@ static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, s
                                 uint64_t (*end_of)(const void *), uint32_t (*seq_of)(const void *),
                                 uint32_t **ids_out, size_t *n_out, uint64_t **starts_out)
 {
-    b->scratch_ivals.len = b->scratch_keep.len = 0;
-    if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
-        !vec_reserve(&b->scratch_keep, 1, n))
-        return SYM_ENOMEM;
-    struct ival *iv = b->scratch_ivals.data;
-    uint8_t *keep = b->scratch_keep.data;
-    for (size_t i = 0; i < n; i++) {
-        const void *r = (const char *)recs + i * esz;
-        iv[i] = (struct ival){start_of(r), end_of(r), seq_of(r), (uint32_t)i};
-    }
-    sym_err rc = ivals_resolve(iv, n, false, keep);
-    if (rc != SYM_OK)
-        return rc;
     uint32_t *kept = sym_calloc(n ? n : 1, sizeof(uint32_t));
     uint64_t *starts = sym_calloc(n ? n : 1, sizeof(uint64_t));
     if (kept == NULL || starts == NULL) {
@@ -847,7 +834,44 @@ static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, s
         sym_free(starts);
         return SYM_ENOMEM;
     }
+    /* The usual case, records already sorted and disjoint, needs no interval table. */
     size_t k = 0;
+    uint64_t prev_end = 0;
+    for (; k < n; k++) {
+        const void *r = (const char *)recs + k * esz;
+        uint64_t s = start_of(r);
+        if (k > 0 && s < prev_end)
+            break;
+        kept[k] = (uint32_t)k;
+        starts[k] = s;
+        prev_end = end_of(r);
+    }
+    if (k == n) {
+        *ids_out = kept;
+        *n_out = n;
+        *starts_out = starts;
+        return SYM_OK;
+    }
+    b->scratch_ivals.len = b->scratch_keep.len = 0;
+    if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
+        !vec_reserve(&b->scratch_keep, 1, n)) {
+        sym_free(kept);
+        sym_free(starts);
+        return SYM_ENOMEM;
+    }
+    struct ival *iv = b->scratch_ivals.data;
+    uint8_t *keep = b->scratch_keep.data;
+    for (size_t i = 0; i < n; i++) {
+        const void *r = (const char *)recs + i * esz;
+        iv[i] = (struct ival){start_of(r), end_of(r), seq_of(r), (uint32_t)i};
+    }
+    sym_err rc = ivals_resolve(iv, n, false, keep);
+    if (rc != SYM_OK) {
+        sym_free(kept);
+        sym_free(starts);
+        return rc;
+    }
+    k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!keep[i])
             continue;
