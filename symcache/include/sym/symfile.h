@@ -3,6 +3,8 @@
  * read piece by piece, or the output of an inflater) and builds a symcache image (sym/image.h).
  * Its memory is proportional to the tables it builds, never to the input: complete lines are
  * parsed in place in the caller's chunk, and only a line split across two chunks is copied.
+ * Compressed input (gzip from storage) is inflated by the caller, chunk by chunk; this library
+ * depends on libc only.
  *
  * Accepted grammar (one record per line; `\n`, `\r\n` and a lone `\r` end a line; blank lines
  * are ignored; the last field of a record is the rest of the line and may contain spaces):
@@ -26,17 +28,23 @@
  * Policies (Breakpad's where the reference implementations differ):
  * - a FUNC block (its line and INLINE records) lasts until the next FUNC or PUBLIC;
  * - zero-size FUNC/line/STACK records and address-0 PUBLICs are dropped; so are line and INLINE
- *   records outside any FUNC, and the lines of a dropped FUNC;
+ *   records outside any FUNC, and the lines of a dropped FUNC; line and INLINE ranges are
+ *   clipped to their FUNC (no lookup can reach beyond it);
  * - overlapping FUNCs, overlapping lines of one FUNC, overlapping CFI INITs, PUBLICs at one
  *   address, duplicate FILE and INLINE_ORIGIN ids: the first in the file wins;
  * - INLINE ranges are indexed per nesting depth (dump_syms does not write them in tree order);
  *   of overlapping ranges at one depth the first wins; old-form INLINE records have no
  *   call-site file (frames take the line record's file);
+ * - STACK CFI deltas are keyed by address for the whole file, as in Breakpad (they need not
+ *   follow their INIT); see sym_image_cfi_rules();
  * - STACK WIN types 1-3 are read and dropped; see sym_image_win_frame() for overlaps;
  * - MODULE after the first record is ignored; unknown upper-case record types are skipped
  *   (counted in n_unknown, not as warnings);
- * - a malformed line (bad number, missing field, NUL byte, line longer than max_line_len) is
- *   skipped and counted as a warning; more than max_errors warnings fail the parse.
+ * - a malformed line (bad number, missing field, line longer than max_line_len) is skipped and
+ *   counted as a warning; more than max_errors warnings fail the parse. A NUL byte in a name is
+ *   stored as '_' and counted as a warning (Breakpad does the same).
+ * FILE and INLINE_ORIGIN records may come after the records that use them (their blocks are
+ * then kept as records until sym_parser_finish).
  * The input is rejected as "not a symbol file" (SYM_EPARSE) when its first non-blank line is
  * neither a known record type nor a well-formed line record, or when it holds no line at all. */
 #ifndef SYM_SYMFILE_H
