@@ -34,12 +34,15 @@ static void *thread_main(void *arg)
         jobs->running++;
         pthread_mutex_unlock(&jobs->lock);
 
+        /* A job without done() may release itself in work(): read what follows first. */
+        srv_job_fn done = job->done;
+        h2o_multithread_receiver_t *receiver = job->receiver;
         job->work(job);
-        if (job->done != NULL) {
-            if (job->receiver != NULL)
-                h2o_multithread_send_message(job->receiver, &job->msg);
+        if (done != NULL) {
+            if (receiver != NULL)
+                h2o_multithread_send_message(receiver, &job->msg);
             else
-                job->done(job);
+                done(job);
         }
 
         pthread_mutex_lock(&jobs->lock);
