@@ -32,6 +32,7 @@ void srv_api_json(struct srv_api_call *call, int status, json_t *body)
         call->rc = SYM_ENOMEM;
 }
 
+static json_t *error_body(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static json_t *error_body(const char *fmt, va_list ap)
 {
     char msg[1024];
