@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* http_source.c: the HTTP symbol-server client (see http_source.h). One transfer = one pooled
- * curl easy handle; the body goes through a sink that checks the status, sniffs and inflates
- * gzip, enforces the size cap, and either buffers the text or feeds the .sym parser directly. */
+ * curl easy handle; a 200 body goes through a symstream (gzip sniffing and inflation, size cap,
+ * straight into the .sym parser or a buffer); other bodies are dropped. */
 #include "symsource/http_source.h"
 
 #include <ctype.h>
@@ -12,13 +12,13 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include "stackwalk/minidump.h"
 #include "sym/alloc.h"
 #include "sym/symfile.h"
 #include "symsource/image_cache.h"
 #include "symsource/sympath.h"
+#include "symsource/symstream.h"
 
 #define POOL_MAX 16
 
@@ -95,7 +95,8 @@ sym_err srv_http_source_new(const struct srv_http_source_opts *o, struct srv_htt
         s->n_urls = i + 1;
     }
     s->o.urls = NULL;
-    if (srv_image_cache_new(o->max_cache_bytes, &s->cache) != SYM_OK)
+    struct srv_image_cache_opts co = {o->max_cache_bytes, 0, o->negative_ttl_ms};
+    if (srv_image_cache_new(&co, &s->cache) != SYM_OK)
         goto oom;
     *out = s;
     return SYM_OK;
@@ -170,65 +171,12 @@ static void give_handle(struct srv_http_source *s, CURL *h)
 
 struct sink {
     CURL *h;
-    size_t max;
-    struct sym_buf *text;      /* buffer mode */
-    struct sym_parser *parser; /* parse mode */
-    bool started, gzip, zinit, zdone;
-    z_stream zs;
-    size_t total;        /* decoded bytes delivered */
-    size_t discarded;    /* bytes of non-200 bodies */
-    sym_err err;         /* why the transfer was aborted */
-    char location[2048]; /* the first redirect's Location */
+    struct srv_symstream ss; /* status 200 bodies: gzip, cap, parser or buffer */
+    size_t discarded;        /* bytes of non-200 bodies */
+    char location[2048];     /* the first redirect's Location */
     bool have_location;
     long retry_after_s;
 };
-
-static bool emit(struct sink *k, const char *p, size_t n)
-{
-    if (n > k->max - k->total) {
-        k->err = SYM_ELIMIT;
-        return false;
-    }
-    k->total += n;
-    if (k->parser != NULL) {
-        sym_err rc = sym_parser_feed(k->parser, p, n);
-        if (rc != SYM_OK) {
-            k->err = rc;
-            return false;
-        }
-        return true;
-    }
-    sym_buf_append(k->text, p, n);
-    if (sym_buf_err(k->text) != SYM_OK) {
-        k->err = sym_buf_err(k->text);
-        return false;
-    }
-    return true;
-}
-
-static bool inflate_into(struct sink *k, const char *p, size_t n)
-{
-    char out[65536];
-    k->zs.next_in = (Bytef *)(uintptr_t)p;
-    k->zs.avail_in = (uInt)n;
-    while (k->zs.avail_in > 0 && !k->zdone) {
-        k->zs.next_out = (Bytef *)out;
-        k->zs.avail_out = sizeof(out);
-        int z = inflate(&k->zs, Z_NO_FLUSH);
-        if (z != Z_OK && z != Z_STREAM_END && z != Z_BUF_ERROR) {
-            k->err = SYM_EPARSE;
-            return false;
-        }
-        size_t got = sizeof(out) - k->zs.avail_out;
-        if (got > 0 && !emit(k, out, got))
-            return false;
-        if (z == Z_STREAM_END)
-            k->zdone = true; /* trailing bytes after the gzip member are ignored */
-        else if (z == Z_BUF_ERROR && got == 0)
-            break;
-    }
-    return true;
-}
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -241,20 +189,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
         k->discarded += n;
         return k->discarded > (1u << 20) ? 0 : n;
     }
-    if (!k->started) {
-        k->started = true;
-        if (n >= 2 && (unsigned char)ptr[0] == 0x1f && (unsigned char)ptr[1] == 0x8b) {
-            k->gzip = true;
-            memset(&k->zs, 0, sizeof(k->zs));
-            if (inflateInit2(&k->zs, 16 + MAX_WBITS) != Z_OK) {
-                k->err = SYM_ENOMEM;
-                return 0;
-            }
-            k->zinit = true;
-        }
-    }
-    bool ok = k->gzip ? inflate_into(k, ptr, n) : emit(k, ptr, n);
-    return ok ? n : 0;
+    return srv_symstream_feed(&k->ss, ptr, n) == SYM_OK ? n : 0;
 }
 
 static bool header_is(const char *h, size_t n, const char *name)
@@ -310,9 +245,7 @@ static size_t on_header(char *h, size_t size, size_t nmemb, void *ud)
 
 static void sink_cleanup(struct sink *k)
 {
-    if (k->zinit)
-        inflateEnd(&k->zs);
-    k->zinit = false;
+    srv_symstream_cleanup(&k->ss);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -326,7 +259,7 @@ static enum outcome perform(struct srv_http_source *s, const char *url, struct s
 {
     CURL *h = take_handle(s);
     if (h == NULL) {
-        k->err = SYM_ENOMEM;
+        k->ss.err = SYM_ENOMEM;
         return FATAL;
     }
     k->h = h;
@@ -350,10 +283,10 @@ static enum outcome perform(struct srv_http_source *s, const char *url, struct s
     give_handle(s, h);
     k->h = NULL;
     count(s, &s->stats.requests, 1);
-    if (cc == CURLE_WRITE_ERROR && k->err != SYM_OK) {
-        sym_diag_set(d, k->err, "%s: %s", url,
-                     k->err == SYM_ELIMIT ? "symbol file exceeds the size limit"
-                                          : "unusable symbol file");
+    if (cc == CURLE_WRITE_ERROR && k->ss.err != SYM_OK) {
+        sym_diag_set(d, k->ss.err, "%s: %s", url,
+                     k->ss.err == SYM_ELIMIT ? "symbol file exceeds the size limit"
+                                             : "not a usable symbol file");
         return FATAL;
     }
     if (cc != CURLE_OK) {
@@ -361,8 +294,7 @@ static enum outcome perform(struct srv_http_source *s, const char *url, struct s
         return RETRY;
     }
     if (code == 200) {
-        if (k->gzip && !k->zdone) {
-            k->err = SYM_EPARSE;
+        if (srv_symstream_finish(&k->ss) != SYM_OK) {
             sym_diag_set(d, SYM_EPARSE, "%s: truncated gzip body", url);
             return FATAL;
         }
@@ -461,16 +393,15 @@ struct fetch_mode {
 static sym_err attempt_sink(struct fetch_mode *m, struct sink *k, size_t max)
 {
     memset(k, 0, sizeof(*k));
-    k->max = max;
     if (m->text != NULL) {
         sym_buf_reset(m->text);
-        k->text = m->text;
+        srv_symstream_init(&k->ss, NULL, m->text, max);
         return SYM_OK;
     }
     sym_parser_free(m->parser);
     m->parser = NULL;
     sym_err rc = sym_parser_new(m->popts, &m->parser);
-    k->parser = m->parser;
+    srv_symstream_init(&k->ss, m->parser, NULL, max);
     return rc;
 }
 
@@ -505,7 +436,7 @@ static sym_err fetch(struct srv_http_source *s, const struct srv_http_key *key,
                 enum outcome oc = perform(s, url, &k, d);
                 sink_cleanup(&k);
                 if (oc == OK_200) {
-                    count(s, &s->stats.bytes, k.total);
+                    count(s, &s->stats.bytes, k.ss.total);
                     memset(origin, 0, sizeof(*origin));
                     origin->url = dup_str(url);
                     if (by_code[r] && k.have_location)
@@ -518,7 +449,7 @@ static sym_err fetch(struct srv_http_source *s, const struct srv_http_key *key,
                 }
                 if (oc == FATAL) {
                     count(s, &s->stats.failures, 1);
-                    return k.err != SYM_OK ? k.err : SYM_EUNAVAIL;
+                    return k.ss.err != SYM_OK ? k.ss.err : SYM_EUNAVAIL;
                 }
                 if (oc == NOT_HERE) {
                     count(s, &s->stats.not_found, 1);
@@ -609,7 +540,14 @@ sym_err srv_http_image(struct srv_http_source *s, const struct srv_http_key *key
     out->url = ci.url;
     out->debug_file = ci.debug_file;
     out->debug_id = ci.debug_id;
+    out->ref = ci.ref;
     return SYM_OK;
+}
+
+void srv_http_image_release(struct srv_http_source *s, struct srv_http_image *img)
+{
+    if (s != NULL && img != NULL)
+        srv_image_cache_release(s->cache, img->ref);
 }
 
 static sym_err supplier_get(void *impl, const struct sw_module_key *key, struct sw_symbols *out)
@@ -626,10 +564,17 @@ static sym_err supplier_get(void *impl, const struct sw_module_key *key, struct 
     out->url = img.url;
     out->debug_file = img.debug_file;
     out->debug_id = img.debug_id;
+    out->handle = img.ref;
     return SYM_OK;
 }
 
-static const struct sw_supplier_ops http_ops = {supplier_get};
+static void supplier_release(void *impl, const struct sw_symbols *syms)
+{
+    struct srv_http_source *s = impl;
+    srv_image_cache_release(s->cache, syms->handle);
+}
+
+static const struct sw_supplier_ops http_ops = {supplier_get, supplier_release};
 
 struct sw_supplier srv_http_source_supplier(struct srv_http_source *s)
 {

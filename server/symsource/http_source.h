@@ -9,10 +9,11 @@
  * exponential backoff, every transfer has connect and total timeouts and a body-size cap.
  *
  * Two levels: srv_http_fetch() returns the .sym bytes; srv_http_image() streams the body
- * straight into the .sym parser and keeps the image for the life of the source (each key is
- * fetched and parsed once, concurrent callers share the work). The source is thread-safe: any
- * number of threads may call it; curl handles are pooled for connection reuse. Uses libcurl and
- * zlib; the caller initialises libcurl process-wide (curl_global_init) before creating one. */
+ * straight into the .sym parser and keeps the image in a cache shared by all callers (each key
+ * is fetched and parsed once while cached, concurrent callers share the work). The source is
+ * thread-safe: any number of threads may call it; curl handles are pooled for connection reuse.
+ * Uses libcurl and zlib; the caller initialises libcurl process-wide (curl_global_init) before
+ * creating one. */
 #ifndef SRV_HTTP_SOURCE_H
 #define SRV_HTTP_SOURCE_H
 
@@ -28,15 +29,16 @@
 struct srv_http_source_opts {
     const char *const *urls; /* base URLs ("https://host/prefix"), tried in order; copied */
     size_t n_urls;
-    long connect_timeout_ms; /* default 5000 */
-    long timeout_ms;         /* one transfer, redirects included; default 60000 */
-    unsigned max_retries;    /* per URL on 429/5xx/transient errors; default 3 */
-    long retry_base_ms;      /* first backoff, doubled each time; default 250 */
-    long retry_max_ms;       /* backoff cap, also for Retry-After; default 5000 */
-    unsigned max_redirects;  /* default 5 */
-    size_t max_body_bytes;   /* decoded .sym size cap; default 1 GiB */
-    size_t max_cache_bytes;  /* images kept by srv_http_image; default 2 GiB */
-    const char *user_agent;  /* default "sigil" */
+    long connect_timeout_ms;  /* default 5000 */
+    long timeout_ms;          /* one transfer, redirects included; default 60000 */
+    unsigned max_retries;     /* per URL on 429/5xx/transient errors; default 3 */
+    long retry_base_ms;       /* first backoff, doubled each time; default 250 */
+    long retry_max_ms;        /* backoff cap, also for Retry-After; default 5000 */
+    unsigned max_redirects;   /* default 5 */
+    size_t max_body_bytes;    /* decoded .sym size cap; default 1 GiB */
+    size_t max_cache_bytes;   /* images kept by srv_http_image; default 2 GiB */
+    uint64_t negative_ttl_ms; /* how long a not-found is remembered; default 0: for ever */
+    const char *user_agent;   /* default "sigil" */
 };
 /* Fills the defaults (no URLs). */
 void srv_http_source_opts_init(struct srv_http_source_opts *o);
@@ -78,13 +80,16 @@ struct srv_http_image {
     bool corrupt;                      /* the .sym had malformed lines */
     const char *url;                   /* owned by the source */
     const char *debug_file, *debug_id; /* when found by code id; owned by the source */
+    void *ref;
 };
 
-/* The parsed image for key, fetched and parsed once per source. Returns SYM_OK and *out, the
- * errors of srv_http_fetch, or SYM_EPARSE when the server's file is not a symbol file. A
- * transient failure (SYM_EUNAVAIL) is not remembered: a later call tries again. */
+/* The parsed image for key, fetched and parsed once while cached. Returns SYM_OK and *out (a
+ * reference: give it back with srv_http_image_release), the errors of srv_http_fetch, or
+ * SYM_EPARSE when the server's file is not a symbol file. A transient failure (SYM_EUNAVAIL) is
+ * not remembered: a later call tries again; a not-found is, for negative_ttl_ms. */
 SYM_MUST_CHECK sym_err srv_http_image(struct srv_http_source *s, const struct srv_http_key *key,
                                       struct srv_http_image *out, struct sym_diag *d);
+void srv_http_image_release(struct srv_http_source *s, struct srv_http_image *img);
 
 /* The stack-walker supplier view (srv_http_image per module); valid as long as s. */
 struct sw_supplier srv_http_source_supplier(struct srv_http_source *s);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* image_cache.c: run-lifetime cache of parsed symcache images with single-flight loading (see
- * image_cache.h). A chained hash table under one mutex; loads run outside the lock, and
- * waiters sleep on a condition variable until the loading entry is resolved. */
+/* image_cache.c: shared, reference-counted cache of parsed symcache images with single-flight
+ * loading and LRU eviction (see image_cache.h). A chained hash table under one mutex; loads run
+ * outside the lock and waiters sleep on a condition variable until the loading entry resolves.
+ * Eviction scans for the least recently used unreferenced entry: O(entries), run only when the
+ * cache is full. */
 #include "symsource/image_cache.h"
 
 #include <pthread.h>
-#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "sym/alloc.h"
 
@@ -17,7 +19,11 @@ struct entry {
     char *key;
     int state;
     sym_err err;
-    char *data; /* image bytes (owned) */
+    uint64_t failed_at_ms;
+    uint64_t used; /* LRU clock value of the last use */
+    unsigned refs;
+    bool unlinked; /* evicted or replaced while referenced: freed at the last release */
+    char *data;    /* image bytes (owned) */
     size_t len;
     struct sym_image *image;
     struct srv_image_meta meta;
@@ -28,7 +34,9 @@ struct srv_image_cache {
     pthread_cond_t cv;
     struct entry **buckets;
     size_t n_buckets, n_entries;
-    size_t bytes, max_bytes;
+    size_t bytes;
+    uint64_t clock;
+    struct srv_image_cache_opts o;
 };
 
 static uint64_t hash(const char *s)
@@ -39,7 +47,14 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-sym_err srv_image_cache_new(size_t max_bytes, struct srv_image_cache **out)
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+sym_err srv_image_cache_new(const struct srv_image_cache_opts *opts, struct srv_image_cache **out)
 {
     struct srv_image_cache *c = sym_calloc(1, sizeof(*c));
     if (c == NULL)
@@ -50,7 +65,12 @@ sym_err srv_image_cache_new(size_t max_bytes, struct srv_image_cache **out)
         sym_free(c);
         return SYM_ENOMEM;
     }
-    c->max_bytes = max_bytes ? max_bytes : ((size_t)2 << 30);
+    if (opts != NULL)
+        c->o = *opts;
+    if (c->o.max_bytes == 0)
+        c->o.max_bytes = (size_t)2 << 30;
+    if (c->o.max_entries == 0)
+        c->o.max_entries = 100000;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     *out = c;
@@ -107,27 +127,58 @@ static void grow(struct srv_image_cache *c)
     c->n_buckets = nb;
 }
 
-static sym_err result(const struct entry *e, struct srv_cached_image *out)
-{
-    if (e->state == E_FAILED)
-        return e->err;
-    out->image = e->image;
-    out->corrupt = e->meta.corrupt;
-    out->url = e->meta.url;
-    out->debug_file = e->meta.debug_file;
-    out->debug_id = e->meta.debug_id;
-    return SYM_OK;
-}
-
+/* Takes e out of the table; it is freed now, or at its last release when referenced. */
 static void unlink_entry(struct srv_image_cache *c, struct entry *e)
 {
     struct entry **pp = &c->buckets[hash(e->key) % c->n_buckets];
     while (*pp != NULL && *pp != e)
         pp = &(*pp)->next;
-    if (*pp == e) {
-        *pp = e->next;
-        c->n_entries--;
-    }
+    if (*pp != e)
+        return;
+    *pp = e->next;
+    c->n_entries--;
+    if (e->state == E_READY)
+        c->bytes -= e->len;
+    e->unlinked = true;
+    if (e->refs == 0)
+        entry_free(e);
+}
+
+/* Evicts the least recently used unreferenced, resolved entry; false when there is none. */
+static bool evict_one(struct srv_image_cache *c)
+{
+    struct entry *victim = NULL;
+    for (size_t i = 0; i < c->n_buckets; i++)
+        for (struct entry *e = c->buckets[i]; e != NULL; e = e->next)
+            if (e->refs == 0 && e->state != E_LOADING && (!victim || e->used < victim->used))
+                victim = e;
+    if (victim == NULL)
+        return false;
+    unlink_entry(c, victim);
+    return true;
+}
+
+static sym_err result(struct srv_image_cache *c, struct entry *e, struct srv_cached_image *out)
+{
+    if (e->state == E_FAILED)
+        return e->err;
+    e->refs++;
+    e->used = ++c->clock;
+    out->image = e->image;
+    out->corrupt = e->meta.corrupt;
+    out->url = e->meta.url;
+    out->debug_file = e->meta.debug_file;
+    out->debug_id = e->meta.debug_id;
+    out->ref = e;
+    return SYM_OK;
+}
+
+static struct entry *find(struct srv_image_cache *c, const char *key)
+{
+    for (struct entry *e = c->buckets[hash(key) % c->n_buckets]; e != NULL; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
 }
 
 sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_image_load_fn load,
@@ -138,18 +189,23 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
     pthread_mutex_lock(&c->mu);
     struct entry *e;
     for (;;) {
-        for (e = c->buckets[hash(key) % c->n_buckets]; e != NULL; e = e->next)
-            if (strcmp(e->key, key) == 0)
-                break;
+        e = find(c, key);
+        if (e != NULL && e->state == E_FAILED && c->o.negative_ttl_ms != 0 &&
+            now_ms() - e->failed_at_ms >= c->o.negative_ttl_ms) {
+            unlink_entry(c, e); /* a stale "not found": ask again */
+            e = NULL;
+        }
         if (e == NULL || e->state != E_LOADING)
             break;
         pthread_cond_wait(&c->cv, &c->mu); /* another thread is loading this key */
     }
     if (e != NULL) {
-        sym_err rc = result(e, out);
+        sym_err rc = result(c, e, out);
         pthread_mutex_unlock(&c->mu);
         return rc;
     }
+    while (c->n_entries >= c->o.max_entries && evict_one(c))
+        ;
     e = sym_calloc(1, sizeof(*e));
     char *k = e ? sym_strndup(key, strlen(key)) : NULL;
     if (k == NULL) {
@@ -174,17 +230,18 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
     memset(&meta, 0, sizeof(meta));
     sym_err rc = load(ctx, &img, &meta);
     struct sym_image *image = NULL;
-    if (rc == SYM_OK) {
-        rc = sym_image_open(img.data, img.len, &image, NULL);
-        if (rc != SYM_OK)
-            rc = SYM_ECORRUPT;
-    }
+    if (rc == SYM_OK && sym_image_open(img.data, img.len, &image, NULL) != SYM_OK)
+        rc = SYM_ECORRUPT;
 
     pthread_mutex_lock(&c->mu);
-    if (rc == SYM_OK && c->bytes + img.len > c->max_bytes) {
-        sym_image_close(image);
-        image = NULL;
-        rc = SYM_ELIMIT;
+    if (rc == SYM_OK) {
+        while (c->bytes + img.len > c->o.max_bytes && evict_one(c))
+            ;
+        if (c->bytes + img.len > c->o.max_bytes) {
+            sym_image_close(image);
+            image = NULL;
+            rc = SYM_ELIMIT;
+        }
     }
     if (rc == SYM_OK) {
         e->data = sym_buf_steal(&img, &e->len);
@@ -196,23 +253,33 @@ sym_err srv_image_cache_get(struct srv_image_cache *c, const char *key, srv_imag
     } else {
         e->state = E_FAILED;
         e->err = rc;
+        e->failed_at_ms = now_ms();
     }
-    sym_err ret = result(e, out);
-    /* Transient failures and the cache being full are not remembered. */
-    if (rc == SYM_EUNAVAIL || rc == SYM_EIO || rc == SYM_ENOMEM || rc == SYM_ELIMIT) {
+    sym_err ret = result(c, e, out);
+    /* Transient failures and a full cache are not remembered. */
+    if (rc == SYM_EUNAVAIL || rc == SYM_EIO || rc == SYM_ENOMEM || rc == SYM_ELIMIT)
         unlink_entry(c, e);
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
-        entry_free(e);
-    } else {
-        pthread_cond_broadcast(&c->cv);
-        pthread_mutex_unlock(&c->mu);
-    }
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
     sym_buf_cleanup(&img);
     sym_free(meta.url);
     sym_free(meta.debug_file);
     sym_free(meta.debug_id);
     return ret;
+}
+
+void srv_image_cache_release(struct srv_image_cache *c, void *ref)
+{
+    struct entry *e = ref;
+    if (c == NULL || e == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (e->refs > 0)
+        e->refs--;
+    bool gone = e->unlinked && e->refs == 0;
+    pthread_mutex_unlock(&c->mu);
+    if (gone)
+        entry_free(e);
 }
 
 void srv_image_cache_stats(struct srv_image_cache *c, size_t *bytes, size_t *entries)

@@ -37,7 +37,8 @@ sym_err srv_local_source_new(const char *const *dirs, size_t n_dirs, size_t max_
             goto oom;
         s->n_dirs = i + 1;
     }
-    if (srv_image_cache_new(max_bytes, &s->cache) != SYM_OK)
+    struct srv_image_cache_opts co = {max_bytes, 0, 0};
+    if (srv_image_cache_new(&co, &s->cache) != SYM_OK)
         goto oom;
     *out = s;
     return SYM_OK;
@@ -129,6 +130,7 @@ static sym_err try_path(struct srv_local_source *s, const char *rel, struct sw_s
     out->url = NULL;
     out->debug_file = NULL;
     out->debug_id = NULL;
+    out->handle = ci.ref;
     return SYM_OK;
 }
 
@@ -151,7 +153,13 @@ static sym_err get(void *impl, const struct sw_module_key *key, struct sw_symbol
     return rc;
 }
 
-static const struct sw_supplier_ops local_ops = {get};
+static void release(void *impl, const struct sw_symbols *syms)
+{
+    struct srv_local_source *s = impl;
+    srv_image_cache_release(s->cache, syms->handle);
+}
+
+static const struct sw_supplier_ops local_ops = {get, release};
 
 struct sw_supplier srv_local_source_supplier(struct srv_local_source *s)
 {

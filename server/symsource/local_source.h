@@ -5,7 +5,7 @@
  * and, for modules without a debug id (or not found that way) that have a code id,
  *     <dir>/<code_file>/<code_id>/<code_file without .dll/.exe>.sym
  * (file names are basenames of the dump's paths). Each file is parsed once, streaming, into a
- * symcache image kept for the life of the source. Thread-safe. */
+ * symcache image kept while walks use it (and after, within max_bytes). Thread-safe. */
 #ifndef SRV_LOCAL_SOURCE_H
 #define SRV_LOCAL_SOURCE_H
 

@@ -293,6 +293,12 @@ sym_err sw_process(const struct sw_minidump *md, const struct sw_supplier *suppl
     }
     rc = SYM_OK;
 out:
+    /* Names were copied: the images can go back to their suppliers. */
+    for (size_t i = 0; p->mods != NULL && i < md->n_modules; i++) {
+        const struct sz_module *sm = &p->mods[i];
+        if (sm->state == SZ_LOADED && sm->from->ops->release != NULL)
+            sm->from->ops->release(sm->from->impl, &sm->syms);
+    }
     sym_free(w.frames);
     sym_free(w.extra);
     sym_buf_cleanup(&w.rules);

@@ -27,13 +27,15 @@ static void load_symbols(struct walker *w, long idx)
     struct sw_module_key key = {m->code_file, m->code_id, m->debug_file, m->debug_id};
     for (size_t i = 0; i < w->p->n_suppliers; i++) {
         const struct sw_supplier *s = &w->p->suppliers[i];
-        struct sw_symbols syms = {NULL, false, NULL, NULL, NULL};
+        struct sw_symbols syms = {NULL, false, NULL, NULL, NULL, NULL};
         if (s->ops == NULL || s->ops->get == NULL)
             continue;
         if (s->ops->get(s->impl, &key, &syms) != SYM_OK || syms.image == NULL)
             continue;
         sm->state = SZ_LOADED;
         sm->image = syms.image;
+        sm->from = s;
+        sm->syms = syms;
         ms->loaded_symbols = true;
         ms->missing_symbols = false;
         ms->corrupt_symbols = syms.corrupt;

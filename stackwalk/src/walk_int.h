@@ -19,6 +19,8 @@ enum { SZ_UNASKED = 0, SZ_LOADED, SZ_MISSING };
 struct sz_module {
     uint8_t state;
     const struct sym_image *image;
+    const struct sw_supplier *from; /* the supplier that gave it, for release */
+    struct sw_symbols syms;
 };
 
 /* Names copied from symbol images, interned by their address in the image: a name shared by

@@ -67,10 +67,11 @@ static sym_err get(void *impl, const struct sw_module_key *key, struct sw_symbol
     out->url = NULL;
     out->debug_file = NULL;
     out->debug_id = NULL;
+    out->handle = NULL;
     return impl ? SYM_OK : SYM_ENOTFOUND;
 }
 
-static const struct sw_supplier_ops ops = {get};
+static const struct sw_supplier_ops ops = {get, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

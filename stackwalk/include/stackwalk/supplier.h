@@ -21,13 +21,15 @@ struct sw_module_key {
 };
 
 struct sw_symbols {
-    const struct sym_image *image; /* borrowed: valid until the supplier is destroyed */
+    const struct sym_image *image; /* borrowed: valid until released (or, without a release
+                                      operation, until the supplier is destroyed) */
     bool corrupt;                  /* the .sym had malformed lines (still usable) */
     const char *url;               /* where it came from (NULL for local files); borrowed */
     /* When the symbols were found by code file and code id, the debug file and id they carry
      * (e.g. from a symbol server's redirect); NULL otherwise. Borrowed like url. */
     const char *debug_file;
     const char *debug_id;
+    void *handle; /* the supplier's own, passed back to release() */
 };
 
 struct sw_supplier_ops {
@@ -37,6 +39,9 @@ struct sw_supplier_ops {
      * and reports. Must be thread-safe when one supplier serves concurrent walks. The walker
      * asks at most once per module per walk. */
     sym_err (*get)(void *impl, const struct sw_module_key *key, struct sw_symbols *out);
+    /* Optional (NULL: images live as long as the supplier). Called once for every successful
+     * get() when the walk no longer needs the image, so a shared cache may evict it. */
+    void (*release)(void *impl, const struct sw_symbols *syms);
 };
 
 struct sw_supplier {

@@ -18,7 +18,10 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
+#include "sym/alloc.h"
+#include "sym/symfile.h"
 #include "symsource/http_source.h"
+#include "symsource/image_cache.h"
 #include "symsource/local_source.h"
 #include "t.h"
 
@@ -287,6 +290,7 @@ static void test_code_id_redirect(void)
     struct srv_http_image img;
     T_ASSERT_OK(srv_http_image(c, &k, &img, &d));
     T_ASSERT_STR_EQ(img.debug_id, DEBUG_ID);
+    srv_http_image_release(c, &img);
     srv_http_source_free(c);
     server_stop(&s);
 }
@@ -364,6 +368,7 @@ static void test_limits_and_errors(void)
 struct race {
     struct srv_http_source *c;
     const struct sym_image *img;
+    struct srv_http_image held;
     sym_err rc;
     struct sym_diag d;
 };
@@ -373,8 +378,10 @@ static void *race_main(void *arg)
     struct race *r = arg;
     struct srv_http_image img;
     r->rc = srv_http_image(r->c, &key, &img, &r->d);
-    if (r->rc == SYM_OK)
+    if (r->rc == SYM_OK) {
         r->img = img.image;
+        r->held = img;
+    }
     return NULL;
 }
 
@@ -404,6 +411,8 @@ static void test_image_cache_single_flight(void)
     T_ASSERT_OK(sym_image_lookup(r[0].img, 0x1004, &lk));
     T_ASSERT(lk.found);
     T_ASSERT(sym_slice_eq_cstr(lk.function, "main"));
+    for (int i = 0; i < 6; i++)
+        srv_http_image_release(c, &r[i].held);
     srv_http_source_free(c);
     server_stop(&s);
 }
@@ -433,11 +442,108 @@ static void test_local_source(void)
     T_ASSERT_OK(sup.ops->get(sup.impl, &k, &out));
     T_ASSERT(out.image != NULL && out.url == NULL && !out.corrupt);
     const struct sym_image *first = out.image;
-    T_ASSERT_OK(sup.ops->get(sup.impl, &k, &out));
-    T_ASSERT(out.image == first); /* parsed once */
+    struct sw_symbols again;
+    T_ASSERT_OK(sup.ops->get(sup.impl, &k, &again));
+    T_ASSERT(again.image == first); /* parsed once */
+    sup.ops->release(sup.impl, &out);
+    sup.ops->release(sup.impl, &again);
     srv_local_source_free(ls);
 }
 
-T_LIST(T_TEST(test_order_404_and_gzip), T_TEST(test_code_id_redirect), T_TEST(test_retries),
-       T_TEST(test_limits_and_errors), T_TEST(test_image_cache_single_flight),
+/* ---- the image cache on its own ---- */
+
+static sym_err fake_bad_loader(void *ctx, struct sym_buf *image, struct srv_image_meta *meta)
+{
+    (void)ctx;
+    (void)meta;
+    sym_buf_append_str(image, "definitely not an image");
+    return sym_buf_err(image);
+}
+
+struct fake_load {
+    int calls;
+    sym_err rc;
+};
+
+static sym_err fake_loader(void *ctx, struct sym_buf *image, struct srv_image_meta *meta)
+{
+    struct fake_load *f = ctx;
+    f->calls++;
+    if (f->rc != SYM_OK)
+        return f->rc;
+    meta->url = sym_strndup("u", 1);
+    return sym_parse_buffer(sym_text, sizeof(sym_text) - 1, NULL, image, NULL, NULL);
+}
+
+static void test_image_cache(void)
+{
+    struct sym_buf probe;
+    sym_buf_init(&probe, 0);
+    T_ASSERT_OK(sym_parse_buffer(sym_text, sizeof(sym_text) - 1, NULL, &probe, NULL, NULL));
+    size_t one = probe.len;
+    sym_buf_cleanup(&probe);
+
+    /* Room for two images: a third evicts the least recently used unreferenced one. */
+    struct srv_image_cache_opts o = {2 * one, 0, 0};
+    struct srv_image_cache *c;
+    T_ASSERT_OK(srv_image_cache_new(&o, &c));
+    struct fake_load f = {0, SYM_OK};
+    struct srv_cached_image a, b, x;
+    T_ASSERT_OK(srv_image_cache_get(c, "a", fake_loader, &f, &a));
+    T_ASSERT_OK(srv_image_cache_get(c, "b", fake_loader, &f, &b));
+    T_ASSERT_STR_EQ(a.url, "u");
+    /* Both referenced: no room for a third. */
+    T_ASSERT_ERR(srv_image_cache_get(c, "x", fake_loader, &f, &x), SYM_ELIMIT);
+    srv_image_cache_release(c, a.ref);
+    T_ASSERT_OK(srv_image_cache_get(c, "x", fake_loader, &f, &x)); /* "a" evicted */
+    size_t bytes, entries;
+    srv_image_cache_stats(c, &bytes, &entries);
+    T_ASSERT_EQ(entries, 2);
+    T_ASSERT_EQ(bytes, 2 * one);
+    int calls = f.calls;
+    struct srv_cached_image b2;
+    T_ASSERT_OK(srv_image_cache_get(c, "b", fake_loader, &f, &b2)); /* still cached */
+    T_ASSERT_EQ(f.calls, calls);
+    T_ASSERT(b2.image == b.image);
+    srv_image_cache_release(c, b.ref);
+    srv_image_cache_release(c, b2.ref);
+    srv_image_cache_release(c, x.ref);
+    srv_image_cache_free(c);
+
+    /* Not-found answers are remembered for the TTL; transient failures are not. */
+    struct srv_image_cache_opts neg = {0, 0, 50};
+    T_ASSERT_OK(srv_image_cache_new(&neg, &c));
+    f.calls = 0;
+    f.rc = SYM_ENOTFOUND;
+    T_ASSERT_ERR(srv_image_cache_get(c, "n", fake_loader, &f, &x), SYM_ENOTFOUND);
+    T_ASSERT_ERR(srv_image_cache_get(c, "n", fake_loader, &f, &x), SYM_ENOTFOUND);
+    T_ASSERT_EQ(f.calls, 1);
+    usleep(60000);
+    T_ASSERT_ERR(srv_image_cache_get(c, "n", fake_loader, &f, &x), SYM_ENOTFOUND);
+    T_ASSERT_EQ(f.calls, 2);
+    f.rc = SYM_EUNAVAIL;
+    T_ASSERT_ERR(srv_image_cache_get(c, "t", fake_loader, &f, &x), SYM_EUNAVAIL);
+    f.rc = SYM_OK;
+    T_ASSERT_OK(srv_image_cache_get(c, "t", fake_loader, &f, &x));
+    srv_image_cache_release(c, x.ref);
+    /* Bytes that are not an image. */
+    T_ASSERT_ERR(srv_image_cache_get(c, "bad", fake_bad_loader, NULL, &x), SYM_ECORRUPT);
+    srv_image_cache_free(c);
+
+    /* The entry bound evicts old unreferenced entries. */
+    struct srv_image_cache_opts few = {0, 3, 0};
+    T_ASSERT_OK(srv_image_cache_new(&few, &c));
+    f.rc = SYM_ENOTFOUND;
+    char name[8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof(name), "k%d", i);
+        T_ASSERT_ERR(srv_image_cache_get(c, name, fake_loader, &f, &x), SYM_ENOTFOUND);
+    }
+    srv_image_cache_stats(c, &bytes, &entries);
+    T_ASSERT(entries <= 3);
+    srv_image_cache_free(c);
+}
+
+T_LIST(T_TEST(test_image_cache), T_TEST(test_order_404_and_gzip), T_TEST(test_code_id_redirect),
+       T_TEST(test_retries), T_TEST(test_limits_and_errors), T_TEST(test_image_cache_single_flight),
        T_TEST(test_local_source))

@@ -45,12 +45,13 @@ static sym_err fixture_get(void *impl, const struct sw_module_key *key, struct s
         out->url = "https://symbols.example/test";
         out->debug_file = NULL;
         out->debug_id = NULL;
+        out->handle = NULL;
         return SYM_OK;
     }
     return SYM_ENOTFOUND;
 }
 
-static const struct sw_supplier_ops fixture_ops = {fixture_get};
+static const struct sw_supplier_ops fixture_ops = {fixture_get, NULL};
 
 static void fixture_init(struct fixture *f, struct fixture_sym *syms, size_t n)
 {
