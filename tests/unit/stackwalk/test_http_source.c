@@ -23,6 +23,7 @@
 #include "symsource/http_source.h"
 #include "symsource/image_cache.h"
 #include "symsource/local_source.h"
+#include "symsource/store_source.h"
 #include "t.h"
 
 #define DEBUG_ID "5A9832E5287241C1838ED98914E9B7FF1"
@@ -544,6 +545,49 @@ static void test_image_cache(void)
     srv_image_cache_free(c);
 }
 
-T_LIST(T_TEST(test_image_cache), T_TEST(test_order_404_and_gzip), T_TEST(test_code_id_redirect),
-       T_TEST(test_retries), T_TEST(test_limits_and_errors), T_TEST(test_image_cache_single_flight),
-       T_TEST(test_local_source))
+static void test_store_source(void)
+{
+    char url[600];
+    snprintf(url, sizeof(url), "file://%s", t_tmpdir());
+    struct store_config cfg = {0};
+    cfg.url = url;
+    struct store st;
+    struct sym_diag d;
+    sym_err rc = store_open(&cfg, &st, &d);
+    if (rc == SYM_EIO)
+        T_SKIP("local-folder storage unavailable here: %s", d.msg);
+    T_ASSERT_OK(rc);
+    /* One plain object under the debug id, one gzip object under the code id. */
+    struct server gz; /* only for its gzip of sym_text */
+    memset(&gz, 0, sizeof(gz));
+    gzip_text(&gz);
+    struct store_put_opts po = {0};
+    T_ASSERT_OK(st.ops->put_mem(st.impl, "v1/app.pdb/" DEBUG_ID "/app.sym", sym_text,
+                                sizeof(sym_text) - 1, &po, &d));
+    po.content_encoding = "gzip";
+    T_ASSERT_OK(
+        st.ops->put_mem(st.impl, "v1/other.exe/5E0000001000/other.sym", gz.gz, gz.gz_len, &po, &d));
+    free(gz.gz);
+    struct srv_store_source *ss;
+    T_ASSERT_OK(srv_store_source_new(&st, 0, NULL, &ss));
+    struct sw_supplier sup = srv_store_source_supplier(ss);
+    struct sw_module_key k = {"C:\\app.exe", "", "app.pdb", "5a9832e5287241c1838ed98914e9b7ff1"};
+    struct sw_symbols out;
+    T_ASSERT_OK(sup.ops->get(sup.impl, &k, &out)); /* debug id upper-cased for the key */
+    T_ASSERT(out.image != NULL);
+    sup.ops->release(sup.impl, &out);
+    struct sw_module_key byc = {"C:\\other.exe", "5e0000001000", "", ""};
+    T_ASSERT_OK(sup.ops->get(sup.impl, &byc, &out)); /* by code id, gzip-compressed */
+    struct sym_lookup lk;
+    T_ASSERT_OK(sym_image_lookup(out.image, 0x1002, &lk));
+    T_ASSERT(lk.found && lk.line == 7);
+    sup.ops->release(sup.impl, &out);
+    struct sw_module_key none = {"x.exe", "", "x.pdb", DEBUG_ID};
+    T_ASSERT_ERR(sup.ops->get(sup.impl, &none, &out), SYM_ENOTFOUND);
+    srv_store_source_free(ss);
+    store_close(&st);
+}
+
+T_LIST(T_TEST(test_image_cache), T_TEST(test_store_source), T_TEST(test_order_404_and_gzip),
+       T_TEST(test_code_id_redirect), T_TEST(test_retries), T_TEST(test_limits_and_errors),
+       T_TEST(test_image_cache_single_flight), T_TEST(test_local_source))
