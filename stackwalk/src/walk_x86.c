@@ -97,8 +97,9 @@ static bool by_win_info(struct walker *w, const struct win_info *wi, bool scan_a
     uint32_t esp = (uint32_t)lc->regs[SW_X86_ESP], ebp = (uint32_t)lc->regs[SW_X86_EBP];
     bool ebp_valid = sw_ctx_has(lc, SW_X86_EBP);
 
-    /* The parameters the callee of this frame had pushed are still on the stack below the
-     * locals. The callee is the frame walked just before this one. */
+    /* The parameters this frame pushed for its callee are still on the stack below the
+     * locals. The callee is the frame walked just before this one (Breakpad's loop ends at the
+     * innermost frame instead, which no corpus dump depends on). */
     uint32_t callee_params = 0;
     if (w->n >= 2 && w->extra[w->n - 2].win_param_valid)
         callee_params = w->extra[w->n - 2].win_param_size;

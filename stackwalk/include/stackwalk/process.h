@@ -4,7 +4,13 @@
  * the crash analysis (crashing thread, reason, address). The result model carries everything a
  * rust-minidump-compatible JSON report or a Breakpad-style text report needs; it refers to the
  * parsed dump for module, system and stream data and owns everything else (symbol names are
- * copied, so suppliers may drop their images afterwards). */
+ * copied, so suppliers may drop their images afterwards).
+ *
+ * The unwinding strategies, their order per CPU and their heuristics are Breakpad's (its
+ * minidump_stackwalk output is matched frame for frame on the public corpus), with two
+ * deliberate differences: a STACK WIN frame's callee parameter size comes from its immediate
+ * callee (Breakpad takes the innermost frame's), and the dump-writing thread is kept with no
+ * frames, as rust-minidump reports it. Memory is bounded by the options below. */
 #ifndef SW_PROCESS_H
 #define SW_PROCESS_H
 
