@@ -23,6 +23,8 @@
 #include "http/router.h"
 #include "missing.h"
 #include "symbolicate/service.h"
+#include "symsource/http_source.h"
+#include "symsource/store_source.h"
 #include "ttlcache.h"
 
 sym_err srv_store_open_from_config(const struct srv_config *cfg, struct store *out,
@@ -265,10 +267,35 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
         return 1;
     }
     app->sig_generator_key_ready = true;
-    rc = srv_symbolicator_open_config(cfg, &app->store, app->metrics, &app->log,
-                                      &app->symbolicator, &d);
+    rc = srv_symbolicator_open_config(cfg, &app->store, app->metrics, &app->log, &app->symbolicator,
+                                      &d);
     if (rc != SYM_OK) {
         fprintf(stderr, "sigil: symbolication: %s\n", d.msg);
+        srv_app_close(app);
+        return rc == SYM_EINVAL ? 2 : 1;
+    }
+
+    /* Symbols for minidumps: own storage, then the upstream servers. A miss is remembered for
+     * a minute only, so freshly uploaded symbols are found. */
+    struct srv_image_cache_opts ic = {.max_bytes = (size_t)(cfg->cache_max_mb << 20) / 2,
+                                      .negative_ttl_ms = 60000};
+    rc = srv_store_source_new(&app->store, 0, &ic, &app->sym_store_source);
+    if (rc == SYM_OK && *cfg->symbol_urls) {
+        struct srv_http_source_opts ho;
+        srv_http_source_opts_init(&ho);
+        char **urls = split_list(cfg->symbol_urls);
+        size_t n = 0;
+        while (urls && urls[n])
+            n++;
+        ho.urls = (const char *const *)urls;
+        ho.n_urls = n;
+        ho.negative_ttl_ms = 60000;
+        ho.max_cache_bytes = (size_t)(cfg->cache_max_mb << 20) / 2;
+        rc = urls ? srv_http_source_new(&ho, &app->sym_http_source, &d) : SYM_ENOMEM;
+        free_list(urls);
+    }
+    if (rc != SYM_OK) {
+        fprintf(stderr, "sigil: symbol-urls: %s\n", d.msg[0] ? d.msg : sym_strerror(rc));
         srv_app_close(app);
         return rc == SYM_EINVAL ? 2 : 1;
     }
@@ -305,6 +332,8 @@ void srv_app_close(struct srv_app *app)
         h2o_config_dispose(&app->h2o);
         srv_router_cleanup(app);
     }
+    srv_http_source_free(app->sym_http_source);
+    srv_store_source_free(app->sym_store_source);
     srv_ttlcache_free(app->exists_cache);
     srv_ttlcache_free(app->codeid_cache);
     free_list(app->download_exts);

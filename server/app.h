@@ -26,6 +26,8 @@ struct srv_ttlcache;
 struct srv_missing;
 struct srv_symbolicator;
 struct srv_route_metrics;
+struct srv_store_source;
+struct srv_http_source;
 
 struct srv_worker {
     struct srv_app *app;
@@ -60,10 +62,12 @@ struct srv_app {
     bool signature_ready;
     pthread_key_t sig_generator_key; /* one signature generator per thread */
     bool sig_generator_key_ready;
-    struct srv_symbolicator *symbolicator; /* POST /symbolicate/v5 and /v4 */
-    char **download_exts;    /* NULL-terminated allow-list */
-    const char *bucket_name; /* for the database rows */
-    uint64_t exists_ttl_us;  /* positive existence-cache lifetime */
+    struct srv_store_source *sym_store_source; /* minidump symbols from own storage */
+    struct srv_http_source *sym_http_source;   /* and from SIGIL_SYMBOL_URLS; NULL if none */
+    struct srv_symbolicator *symbolicator;     /* POST /symbolicate/v5 and /v4 */
+    char **download_exts;                      /* NULL-terminated allow-list */
+    const char *bucket_name;                   /* for the database rows */
+    uint64_t exists_ttl_us;                    /* positive existence-cache lifetime */
     h2o_globalconf_t h2o;
     struct srv_route_metrics *route_metrics; /* one per route, see http/router.c */
     uint32_t boot_id;                        /* random, prefixes generated request ids */

@@ -119,6 +119,11 @@ static const struct cfg_row rows[] = {
     {"max-path-component", "SIGIL_MAX_PATH_COMPONENT", CFG_U32, "255", 16, 4096,
      OFF(max_path_component), SERVE, false, "longest accepted debug file, id or file name"},
 
+    {"minidump-max-bytes", "SIGIL_MINIDUMP_MAX_BYTES", CFG_U64, "268435456", 1024, 4294967296ULL,
+     OFF(minidump_max_bytes), SERVE, false,
+     "largest minidump accepted by POST /stackwalk and /process; larger ones get 413"},
+    {"stackwalk-max-frames", "SIGIL_STACKWALK_MAX_FRAMES", CFG_U32, "1024", 1, 262144,
+     OFF(stackwalk_max_frames), SERVE, false, "frames walked per thread of a minidump"},
     {"signature-rules", "SIGIL_SIGNATURE_RULES", CFG_STR, "", 0, 0, OFF(signature_rules), SERVE,
      false, "folder of the signature lists (reloaded on SIGHUP); empty means the built-in ones"},
     {"signature-max-bytes", "SIGIL_SIGNATURE_MAX_BYTES", CFG_U64, "10485760", 1024, 1073741824,
@@ -133,8 +138,8 @@ static const struct cfg_row rows[] = {
     {"symbol-retries", "SIGIL_SYMBOL_RETRIES", CFG_U32, "4", 0, 10, OFF(symbol_retries), SERVE,
      false, "extra attempts after a 429 or 5xx answer or a failed connection (with backoff)"},
 
-    {"symbolicate-max-bytes", "SIGIL_SYMBOLICATE_MAX_BYTES", CFG_U64, "16777216", 1024,
-     1073741824, OFF(symbolicate_max_bytes), SERVE, false,
+    {"symbolicate-max-bytes", "SIGIL_SYMBOLICATE_MAX_BYTES", CFG_U64, "16777216", 1024, 1073741824,
+     OFF(symbolicate_max_bytes), SERVE, false,
      "largest symbolication request body; larger ones get 413"},
     {"symbolicate-max-frames", "SIGIL_SYMBOLICATE_MAX_FRAMES", CFG_U64, "250000", 1, 100000000,
      OFF(symbolicate_max_frames), SERVE, false,

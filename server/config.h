@@ -64,6 +64,10 @@ struct srv_config {
     char *download_extensions; /* comma-separated allow-list */
     uint32_t max_path_component;
 
+    /* Minidumps */
+    uint64_t minidump_max_bytes;   /* POST /stackwalk and /process */
+    uint32_t stackwalk_max_frames; /* per thread */
+
     /* Crash signatures */
     char *signature_rules;        /* siglists directory; "" means the built-in lists */
     uint64_t signature_max_bytes; /* largest crash_data body */

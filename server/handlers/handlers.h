@@ -4,6 +4,7 @@
 #ifndef SRV_HANDLERS_H
 #define SRV_HANDLERS_H
 
+#include "http/bodyreq.h"
 #include "http/router.h"
 
 /* health.c */
@@ -40,5 +41,9 @@ void srv_handle_api_upload(struct srv_reqctx *rc, h2o_req_t *req);
 void srv_handle_api_files(struct srv_reqctx *rc, h2o_req_t *req);
 void srv_handle_api_file(struct srv_reqctx *rc, h2o_req_t *req);
 void srv_handle_api_syminfo(struct srv_reqctx *rc, h2o_req_t *req);
+
+/* minidump.c: body routes (see http/bodyreq.h) */
+void srv_handle_stackwalk(struct srv_body_req *br);
+void srv_handle_process(struct srv_body_req *br);
 
 #endif
