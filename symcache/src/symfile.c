@@ -127,6 +127,7 @@ static void warn(struct sym_parser *p, const char *why)
 
 struct lc {
     const char *p, *end;
+    const char *avail; /* readable up to here (>= end): lets a field load 8 bytes at a time */
 };
 
 /* 0-15 for hex digits, 0xff otherwise. */
@@ -144,10 +145,75 @@ static inline void skip_spaces(struct lc *c)
         c->p++;
 }
 
+#define SWAR_ONES 0x0101010101010101ull
+#define SWAR_HIGH 0x8080808080808080ull
+
+/* High bit of each byte of w set when that byte is in [lo, hi] (both below 0x80). */
+static inline uint64_t swar_in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    uint64_t m = w & ~SWAR_HIGH;
+    uint64_t ge = m + (0x80 - lo) * SWAR_ONES, gt = m + (0x7f - hi) * SWAR_ONES;
+    return ge & ~gt & ~w & SWAR_HIGH;
+}
+
+/* Index of the first byte whose high bit is clear in mask (8 if none). */
+static inline unsigned swar_first_clear(uint64_t mask)
+{
+    uint64_t clear = ~mask & SWAR_HIGH;
+    return clear ? (unsigned)__builtin_ctzll(clear) / 8 : 8;
+}
+
+/* The common case of a hex field: 1 to 7 digits, 8 readable bytes at p (little-endian host).
+ * Returns the digit count, or 0 to leave the field to the byte loop. */
+static inline unsigned hex_swar(const char *p, uint64_t *out)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t ok = swar_in_range(w, '0', '9') | swar_in_range(w | 0x20 * SWAR_ONES, 'a', 'f');
+    unsigned k = swar_first_clear(ok);
+    if (k == 0 || k == 8)
+        return 0;
+    /* Digit value per byte: the low nibble, plus 9 for a letter (bit 6 set). */
+    uint64_t nib = (w & 0x0f * SWAR_ONES) + 9 * ((w >> 6) & SWAR_ONES);
+    uint64_t r = __builtin_bswap64(nib << (8 * (8 - k)));
+    r = (r | (r >> 4)) & 0x00ff00ff00ff00ffull;
+    r = (r | (r >> 8)) & 0x0000ffff0000ffffull;
+    r = (r | (r >> 16)) & 0x00000000ffffffffull;
+    *out = r;
+    return k;
+}
+
+/* The same for a decimal field of 1 to 7 digits. */
+static inline unsigned dec_swar(const char *p, uint32_t *out)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    unsigned k = swar_first_clear(swar_in_range(w, '0', '9'));
+    if (k == 0 || k == 8)
+        return 0;
+    /* Digits in the top k bytes, first digit most significant: combine pairs, quads, octets. */
+    uint64_t x = (w - '0' * SWAR_ONES) << (8 * (8 - k));
+    x = ((x & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
+    x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+    x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+    *out = (uint32_t)x;
+    return k;
+}
+
 /* A hex number field (up to 16 significant digits). */
 static inline bool hex_field(struct lc *c, uint64_t *out)
 {
     skip_spaces(c);
+    if (c->avail - c->p >= 8 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+        unsigned k = hex_swar(c->p, out);
+        if (k != 0) {
+            const char *e = c->p + k;
+            if (e < c->end && *e != ' ')
+                return false;
+            c->p = e;
+            return true;
+        }
+    }
     const unsigned char *s = (const unsigned char *)c->p, *e = (const unsigned char *)c->end;
     const unsigned char *start = s;
     while (s < e && *s == '0')
@@ -172,6 +238,16 @@ static inline bool hex_field(struct lc *c, uint64_t *out)
 static inline bool dec_field(struct lc *c, uint32_t *out)
 {
     skip_spaces(c);
+    if (c->avail - c->p >= 8 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+        unsigned k = dec_swar(c->p, out);
+        if (k != 0) {
+            const char *e = c->p + k;
+            if (e < c->end && *e != ' ')
+                return false;
+            c->p = e;
+            return true;
+        }
+    }
     const char *s = c->p;
     uint64_t v = 0;
     while (s < c->end && (unsigned)(*s - '0') < 10) {
@@ -446,7 +522,7 @@ static enum line_result stack_record(struct sym_parser *p, struct lc *c, const c
         if (has_program) {
             trim_spaces(&rest, &n);
         } else {
-            struct lc r = {rest, rest + n};
+            struct lc r = {rest, rest + n, rest + n};
             if (!hex_field(&r, &abp) || abp > 1 || !at_end(&r)) {
                 *why = "malformed STACK WIN allocates_base_pointer field";
                 return LINE_BAD;
@@ -545,10 +621,10 @@ static bool looks_like_keyword(const char *s, size_t n)
 
 /* Parses one non-empty line. *recognised tells whether it is a symbol-file line at all (a
  * record keyword, or a syntactically valid line record), for the "is this a .sym" check. */
-static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, const char **why,
-                                 bool *recognised)
+static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, const char *avail,
+                                 const char **why, bool *recognised)
 {
-    struct lc c = {s, s + n};
+    struct lc c = {s, s + n, avail};
     *recognised = true;
     switch (s[0]) {
     case 'F':
@@ -612,7 +688,8 @@ static void reject_input(struct sym_parser *p, const char *s, size_t n)
     fail(p, SYM_EPARSE, "not a Breakpad symbol file: the first line starts with \"%s\"", shown);
 }
 
-static void process_line(struct sym_parser *p, const char *s, size_t n)
+/* Parses the line [s, s + n); the bytes up to avail are readable (the rest of the chunk). */
+static void process_line(struct sym_parser *p, const char *s, size_t n, const char *avail)
 {
     if (!p->started && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
         s += 3; /* a UTF-8 byte-order mark */
@@ -623,7 +700,7 @@ static void process_line(struct sym_parser *p, const char *s, size_t n)
     const char *why = NULL;
     bool recognised;
     uint64_t nul_before = p->b.strings.nul_replaced;
-    enum line_result r = dispatch(p, s, n, &why, &recognised);
+    enum line_result r = dispatch(p, s, n, avail, &why, &recognised);
     if (!p->started) {
         if (!recognised) {
             reject_input(p, s, n);
@@ -665,6 +742,19 @@ static const char *find_eol(const char *s, const char *end)
     return s;
 }
 
+/* Parses the carried line, with 8 zero bytes after it so that fields load 8 bytes at a time
+ * (a zero byte ends any field). */
+static void process_carry(struct sym_parser *p)
+{
+    if (!vec_reserve(&p->carry, 1, 8)) {
+        fail_builder(p, SYM_ENOMEM);
+        return;
+    }
+    char *d = p->carry.data;
+    memset(d + p->carry.len, 0, 8);
+    process_line(p, d, p->carry.len, d + p->carry.len + 8);
+}
+
 static void too_long(struct sym_parser *p)
 {
     warn(p, "line longer than the configured maximum (skipped)");
@@ -703,7 +793,7 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
         if (p->carry_overflow)
             too_long(p);
         else
-            process_line(p, p->carry.data, p->carry.len);
+            process_carry(p);
         p->carry.len = 0;
         p->carry_overflow = false;
         s = t;
@@ -727,7 +817,7 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
         if (n > max_line)
             too_long(p);
         else
-            process_line(p, s, n);
+            process_line(p, s, n, end);
         s = t;
     }
     return p->fatal;
@@ -756,7 +846,7 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
         if (p->carry_overflow)
             too_long(p);
         else if (p->carry.len > 0)
-            process_line(p, p->carry.data, p->carry.len);
+            process_carry(p);
         p->carry.len = 0;
         rc = p->fatal;
     }

@@ -817,6 +817,74 @@ static void test_wide_addresses(void)
     T_ASSERT_EQ(st.n_warnings, 1);
 }
 
+/* Hex and decimal fields of every length and case parse the same whether a field is read
+ * byte by byte or 8 bytes at a time (near the end of a chunk, or not). */
+static void test_number_forms(void)
+{
+    static const struct {
+        const char *text;
+        uint64_t value;
+    } hex[] = {{"1", 1},
+               {"f", 15},
+               {"E", 14},
+               {"aBcD", 0xabcd},
+               {"1234567", 0x1234567},
+               {"89abcdef", 0x89abcdef},
+               {"fedcba987", 0xfedcba987ull},
+               {"0000000000000000000000001000", 0x1000},
+               {"ffffffffffffffff", UINT64_MAX},
+               {"00000000", 0}};
+    static const struct {
+        const char *text;
+        uint32_t value;
+    } dec[] = {{"0", 0},
+               {"7", 7},
+               {"1234567", 1234567},
+               {"12345678", 12345678},
+               {"4294967295", 4294967295u},
+               {"0004", 4}};
+    char text[4096];
+    int n = snprintf(text, sizeof(text), "FILE 0 f.c\n");
+    for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++)
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "PUBLIC %s 0 h%zu\n", hex[i].text, i);
+    n += snprintf(text + n, sizeof(text) - (size_t)n, "FUNC 10000 %zx 0 lines\n",
+                  sizeof(dec) / sizeof(dec[0]));
+    for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++)
+        n += snprintf(text + n, sizeof(text) - (size_t)n, "%zx 1 %s 0\n", 0x10000 + i, dec[i].text);
+    n += snprintf(text + n, sizeof(text) - (size_t)n,
+                  "1000g 1 1 0\n10000 1 4294967296 0\n10000 1 1 0x\n"
+                  "FUNC 12345678g 1 0 bad\nFUNC 1 1 12345678z bad\n");
+    for (int pass = 0; pass < 2; pass++) {
+        struct sym_parser *p;
+        T_ASSERT_OK(sym_parser_new(NULL, &p));
+        for (int off = 0; off < n; off += pass ? 1 : n)
+            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
+        struct st_image s;
+        memset(&s, 0, sizeof(s));
+        sym_buf_init(&s.buf, 0);
+        T_ASSERT_OK(sym_parser_finish(p, &s.buf, &s.stats, NULL));
+        sym_parser_free(p);
+        T_ASSERT_OK(sym_image_open(s.buf.data, s.buf.len, &s.img, NULL));
+        T_ASSERT_EQ(s.stats.n_warnings, 5);
+        size_t n_pubs = 0;
+        for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+            if (hex[i].value == 0)
+                continue; /* address-0 PUBLICs are dropped */
+            struct sym_lookup *l = st_lookup(&s, hex[i].value);
+            char want[16];
+            snprintf(want, sizeof(want), "h%zu", i);
+            T_ASSERT(l->is_public);
+            T_ASSERT_STR_EQ(st_str(l->function), want);
+            T_ASSERT_U64_EQ(l->function_start, hex[i].value);
+            n_pubs++;
+        }
+        T_ASSERT_EQ(s.stats.kept.publics, n_pubs);
+        for (size_t i = 0; i < sizeof(dec) / sizeof(dec[0]); i++)
+            T_ASSERT_U64_EQ(st_lookup(&s, 0x10000 + i)->line, dec[i].value);
+        st_free(&s);
+    }
+}
+
 /* Every allocation failure is reported as SYM_ENOMEM and leaks nothing (checked by LSan in
  * the sanitizer build). */
 static void test_allocation_failures(void)
@@ -851,4 +919,4 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_limits), T_TEST(test_out_of_order), T_TEST(test_overlaps),
        T_TEST(test_inline_forms), T_TEST(test_deep_inlines), T_TEST(test_public_fallback),
        T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies), T_TEST(test_stack_win_policies),
-       T_TEST(test_wide_addresses), T_TEST(test_allocation_failures))
+       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures))
