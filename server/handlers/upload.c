@@ -62,7 +62,23 @@ static void count_upload(struct srv_app *app, const char *result)
 static void refuse(struct srv_body_req *br, int status, const char *msg)
 {
     count_upload(br->app, status == 403 ? "denied" : "refused");
-    srv_br_respond_error(br, status, msg);
+    /* Messages quote client input (names, URLs), which may not be UTF-8: escape such bytes. */
+    json_t *text = json_string(msg);
+    if (text == NULL) {
+        struct sym_buf b;
+        sym_buf_init(&b, 8192);
+        for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+            if (*p < 0x80)
+                sym_buf_append_char(&b, (char)*p);
+            else
+                sym_buf_printf(&b, "\\x%02x", *p);
+        }
+        text = sym_buf_err(&b) == SYM_OK ? json_string(b.data) : NULL;
+        sym_buf_cleanup(&b);
+    }
+    json_t *body = json_object();
+    json_object_set_new(body, "error", text ? text : json_string("Bad Request"));
+    srv_br_respond_json(br, status, body);
 }
 
 /* Server-side failures: a generic text for the client, the details in the log. */
@@ -118,7 +134,10 @@ static bool check_zip_name(struct srv_body_req *br, const char *name)
     struct sym_buf msg;
     sym_buf_init(&msg, 4096);
     sym_buf_printf(&msg, "Unrecognized archive file extension \"%s\"", ext);
-    json_object_set_new(body, "error", json_string(sym_buf_err(&msg) == SYM_OK ? msg.data : ""));
+    /* The field name comes from the client and may not be UTF-8: then a generic text. */
+    json_t *text = sym_buf_err(&msg) == SYM_OK ? json_string(msg.data) : NULL;
+    json_object_set_new(body, "error",
+                        text ? text : json_string("Unrecognized archive file extension"));
     sym_buf_cleanup(&msg);
     count_upload(br->app, "refused");
     srv_br_respond_json(br, 400, body);
@@ -132,9 +151,7 @@ static void remove_work_dir(const char *dir)
     /* The pipeline removes every file it made; anything left is removed here. */
     if (rmdir(dir) == 0 || errno == ENOENT)
         return;
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s", dir);
-    DIR *d = opendir(cmd);
+    DIR *d = opendir(dir);
     struct dirent *e;
     while (d != NULL && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
