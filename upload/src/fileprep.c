@@ -37,9 +37,8 @@ sym_err symup_fileprep_open(const char *path, const char *name, const char *gz_p
     } else if (!S_ISREG(st.st_mode)) {
         rc = symup__fail(err, SYM_EINVAL, SYMUP_R_NOT_REGULAR, "%s is not a regular file", path);
     } else if ((uint64_t)st.st_size > cfg->limits.max_member_size) {
-        rc = symup__fail(err, SYM_ELIMIT, SYMUP_R_MEMBER_TOO_LARGE,
-                         "%s is larger than %llu bytes", path,
-                         (unsigned long long)cfg->limits.max_member_size);
+        rc = symup__fail(err, SYM_ELIMIT, SYMUP_R_MEMBER_TOO_LARGE, "%s is larger than %llu bytes",
+                         path, (unsigned long long)cfg->limits.max_member_size);
     } else {
         rc = symup__ingest_single(real, name, (uint64_t)st.st_size, gz_path, cfg, out, err);
     }

@@ -31,8 +31,8 @@
  *   SYM_EIO     the file cannot be opened or examined;
  *   SYM_ENOMEM.
  * Thread-safe for distinct ingests. Free with symup_ingest_free(). */
-SYM_MUST_CHECK sym_err symup_fileprep_open(const char *path, const char *name,
-                                           const char *gz_path, const struct symup_config *cfg,
+SYM_MUST_CHECK sym_err symup_fileprep_open(const char *path, const char *name, const char *gz_path,
+                                           const struct symup_config *cfg,
                                            struct symup_ingest **out, struct symup_error *err);
 
 #endif
