@@ -19,6 +19,7 @@
 
 #include "sym/alloc.h"
 #include "sym/image.h"
+#include "sym/symfile.h"
 
 #define ENTRY_MAGIC 0x31454353u /* "SCE1" */
 #define ENTRY_EXTRA 64u         /* bytes charged per entry for its access and lru records */
@@ -628,6 +629,92 @@ static sym_err put_entry(struct sym_cache *c, const struct put_args *a)
     }
     sym_free(t);
     return rc == MDB_SUCCESS ? SYM_OK : from_mdb(rc, NULL, "put");
+}
+
+/* sym_cache_put_parsed: the parser writes the image straight into a value reserved in the
+ * write transaction, once its size is known. */
+struct parsed_ctx {
+    struct sym_cache *c;
+    MDB_txn *txn;
+    const struct key *k;
+    struct counters *n;
+    uint64_t now, cost;
+};
+
+static sym_err reserve_entry(void *ctx, uint64_t total, void **dst)
+{
+    struct parsed_ctx *x = ctx;
+    uint64_t size = sizeof(struct entry_hdr) + total;
+    uint64_t cost = x->k->len + size + ENTRY_EXTRA;
+    if (cost > x->c->o.max_bytes || size > SIZE_MAX)
+        return SYM_ELIMIT;
+    int rc = evict(x->c, x->txn, x->n, cost, x->c->o.max_bytes);
+    MDB_val k = {x->k->len, (void *)x->k->bytes}, v = {(size_t)size, NULL};
+    if (rc == MDB_SUCCESS)
+        rc = mdb_put(x->txn, x->c->entries, &k, &v, MDB_RESERVE);
+    if (rc != MDB_SUCCESS)
+        return from_mdb(rc, NULL, "put");
+    struct entry_hdr h = {ENTRY_MAGIC, SYM_CACHE_IMAGE, x->c->o.format_version, 0, x->now, 0};
+    memcpy(v.mv_data, &h, sizeof(h));
+    *dst = (char *)v.mv_data + sizeof(h);
+    x->cost = cost;
+    return SYM_OK;
+}
+
+sym_err sym_cache_put_parsed(struct sym_cache *c, struct sym_slice debug_file,
+                             struct sym_slice debug_id, struct sym_parser *p, uint64_t now_s,
+                             struct sym_parse_stats *stats, struct sym_diag *d)
+{
+    if (c == NULL || p == NULL)
+        return sym_diag_set(d, SYM_EINVAL, "symcache store: no parser");
+    struct key k;
+    if (make_key(debug_file, debug_id, &k) != SYM_OK)
+        return sym_diag_set(d, SYM_EINVAL, "symcache store: invalid key");
+    size_t n_touches;
+    struct touch *t = take_touches(c, &n_touches);
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(c->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        sym_free(t);
+        return from_mdb(rc, d, "put");
+    }
+    struct counters n;
+    bool found;
+    rc = read_counters(c, txn, &n);
+    if (rc == MDB_SUCCESS)
+        rc = apply_touches(c, txn, t, n_touches);
+    if (rc == MDB_SUCCESS)
+        rc = remove_entry(c, txn, k.bytes, k.len, &n, &found);
+    sym_free(t);
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        return from_mdb(rc, d, "put");
+    }
+    struct parsed_ctx x = {c, txn, &k, &n, now_s, 0};
+    sym_err e = sym_parser_finish_into(p, reserve_entry, &x, stats, d);
+    if (e != SYM_OK) {
+        mdb_txn_abort(txn);
+        return e;
+    }
+    MDB_val kv = {k.len, k.bytes};
+    uint64_t when = now_s;
+    MDB_val av = {8, &when};
+    rc = mdb_put(txn, c->access, &kv, &av, 0);
+    if (rc == MDB_SUCCESS) {
+        unsigned char buf[LRU_KEY_MAX];
+        MDB_val lk = lru_key(buf, now_s, k.bytes, k.len), empty = {0, NULL};
+        rc = mdb_put(txn, c->lru, &lk, &empty, 0);
+    }
+    if (rc == MDB_SUCCESS) {
+        n.bytes += x.cost;
+        n.entries++;
+        rc = write_counters(c, txn, &n);
+    }
+    if (rc == MDB_SUCCESS)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    return rc == MDB_SUCCESS ? SYM_OK : from_mdb(rc, d, "put");
 }
 
 sym_err sym_cache_put(struct sym_cache *c, struct sym_slice debug_file, struct sym_slice debug_id,

@@ -929,6 +929,52 @@ sym_err sym_parser_finish(struct sym_parser *p, struct sym_buf *image_out,
     return SYM_OK;
 }
 
+/* A sink writing into memory the caller reserves once the size is known. */
+struct into_sink {
+    struct sink base;
+    sym_err (*reserve)(void *ctx, uint64_t total, void **dst);
+    void *ctx;
+    char *data;
+    uint64_t cap, len;
+};
+
+static sym_err into_begin(struct sink *s, uint64_t total)
+{
+    struct into_sink *m = (struct into_sink *)s;
+    void *dst = NULL;
+    sym_err rc = m->reserve(m->ctx, total, &dst);
+    if (rc == SYM_OK && dst == NULL)
+        rc = SYM_EINTERNAL;
+    if (rc != SYM_OK)
+        return rc;
+    m->data = dst;
+    m->cap = total;
+    return SYM_OK;
+}
+
+static sym_err into_write(struct sink *s, const void *p, size_t n)
+{
+    struct into_sink *m = (struct into_sink *)s;
+    if (n > m->cap - m->len)
+        return SYM_EINTERNAL;
+    memcpy(m->data + m->len, p, n);
+    m->len += n;
+    return SYM_OK;
+}
+
+sym_err sym_parser_finish_into(struct sym_parser *p,
+                               sym_err (*reserve)(void *ctx, uint64_t total, void **dst), void *ctx,
+                               struct sym_parse_stats *stats, struct sym_diag *d)
+{
+    if (p == NULL || reserve == NULL)
+        return SYM_EINVAL;
+    struct into_sink m = {{into_begin, into_write}, reserve, ctx, NULL, 0, 0};
+    sym_err rc = finish(p, &m.base, stats, d);
+    if (rc == SYM_OK && stats != NULL)
+        stats->image_bytes = m.len;
+    return rc;
+}
+
 #define FD_STAGE (1u << 20)
 
 struct fd_sink {

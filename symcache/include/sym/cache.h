@@ -97,6 +97,18 @@ SYM_MUST_CHECK sym_err sym_cache_put(struct sym_cache *c, struct sym_slice debug
                                      struct sym_slice debug_id, const void *image, size_t len,
                                      uint64_t now_s);
 
+/* Ends the parser (as sym_parser_finish) straight into the store: the image is written once,
+ * into a value reserved in the map, with no copy on the heap. Everything else is as
+ * sym_cache_put; parse errors are those of sym_parser_finish (nothing is stored then, and the
+ * caller may store a negative entry). The write transaction stays open while the image is
+ * built, so other writers wait for it. stats and d are optional. */
+struct sym_parser;
+struct sym_parse_stats;
+SYM_MUST_CHECK sym_err sym_cache_put_parsed(struct sym_cache *c, struct sym_slice debug_file,
+                                            struct sym_slice debug_id, struct sym_parser *p,
+                                            uint64_t now_s, struct sym_parse_stats *stats,
+                                            struct sym_diag *d);
+
 /* Stores a negative entry that expires at now_s + ttl_s (ttl_s 0: opts.negative_ttl_s). */
 SYM_MUST_CHECK sym_err sym_cache_put_negative(struct sym_cache *c, struct sym_slice debug_file,
                                               struct sym_slice debug_id, uint64_t now_s,

@@ -112,6 +112,14 @@ SYM_MUST_CHECK sym_err sym_parser_finish(struct sym_parser *p, struct sym_buf *i
 SYM_MUST_CHECK sym_err sym_parser_finish_fd(struct sym_parser *p, int fd,
                                             struct sym_parse_stats *stats, struct sym_diag *d);
 
+/* Like sym_parser_finish but writes the image into memory the caller provides: reserve(ctx,
+ * total, &dst) is called once, with the exact image size, and sets dst to at least total
+ * writable bytes (for example a value reserved in the cache store: sym_cache_put_parsed), so the
+ * image is written once, in place. An error returned by reserve is returned as is. */
+SYM_MUST_CHECK sym_err sym_parser_finish_into(
+    struct sym_parser *p, sym_err (*reserve)(void *ctx, uint64_t total, void **dst), void *ctx,
+    struct sym_parse_stats *stats, struct sym_diag *d);
+
 /* NULL is a no-op. */
 void sym_parser_free(struct sym_parser *p);
 

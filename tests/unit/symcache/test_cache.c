@@ -373,6 +373,57 @@ static void test_threads(void)
     rm_rf(dir);
 }
 
+/* A parser finished straight into the store gives the same image as an ordinary parse. */
+static void test_put_parsed(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/c", t_tmpdir());
+    struct sym_cache *c = open_cache(dir, 1 << 20, 0);
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_OK(sym_parser_feed(p, fixture, sizeof(fixture) - 1));
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    T_ASSERT_OK(sym_cache_put_parsed(c, S("app"), S("ID"), p, 100, &st, &d));
+    sym_parser_free(p);
+    struct sym_buf direct;
+    sym_buf_init(&direct, 0);
+    T_ASSERT_OK(sym_parse_buffer(fixture, sizeof(fixture) - 1, NULL, &direct, NULL, NULL));
+    T_ASSERT_U64_EQ(st.image_bytes, direct.len);
+    struct sym_cache_reader *r;
+    T_ASSERT_OK(sym_cache_reader_new(c, &r));
+    struct sym_cache_value v;
+    T_ASSERT_OK(sym_cache_get(r, S("app"), S("ID"), 101, &v));
+    T_ASSERT_EQ(v.kind, SYM_CACHE_IMAGE);
+    T_ASSERT_EQ(v.len, direct.len);
+    T_ASSERT_MEM_EQ(v.data, direct.data, direct.len);
+    sym_cache_release(r);
+    /* A parse error stores nothing and keeps the previous entry. */
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_ERR(sym_parser_feed(p, "junk junk\n", 10), SYM_EPARSE);
+    T_ASSERT_ERR(sym_cache_put_parsed(c, S("app"), S("ID"), p, 102, NULL, &d), SYM_EPARSE);
+    T_ASSERT(strstr(d.msg, "not a Breakpad symbol file") != NULL);
+    sym_parser_free(p);
+    T_ASSERT_OK(sym_cache_get(r, S("app"), S("ID"), 103, &v));
+    T_ASSERT_EQ(v.len, direct.len);
+    sym_cache_reader_free(r);
+    struct sym_cache_stats cs;
+    T_ASSERT_OK(sym_cache_stats(c, &cs));
+    T_ASSERT_EQ(cs.entries, 1);
+    T_ASSERT(cs.bytes >= direct.len && cs.bytes < direct.len + 1024);
+    /* Too large for the bound: refused, nothing stored. */
+    sym_cache_close(c);
+    c = open_cache(dir, 300, 0);
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_OK(sym_parser_feed(p, fixture, sizeof(fixture) - 1));
+    T_ASSERT_ERR(sym_cache_put_parsed(c, S("big"), S("ID"), p, 104, NULL, NULL), SYM_ELIMIT);
+    sym_parser_free(p);
+    T_ASSERT(!has(c, "big", "ID", 105));
+    sym_cache_close(c);
+    sym_buf_cleanup(&direct);
+    rm_rf(dir);
+}
+
 /* Every allocation failure gives SYM_ENOMEM and leaks nothing, except the copy of the use log,
  * whose failure only delays recency updates (the put still succeeds). */
 static void test_allocation_failures(void)
@@ -415,4 +466,4 @@ static void test_allocation_failures(void)
 
 T_LIST(T_TEST(test_round_trip), T_TEST(test_keys), T_TEST(test_negative_entries),
        T_TEST(test_lru_eviction), T_TEST(test_restart), T_TEST(test_corrupt_store),
-       T_TEST(test_threads), T_TEST(test_allocation_failures))
+       T_TEST(test_threads), T_TEST(test_put_parsed), T_TEST(test_allocation_failures))
