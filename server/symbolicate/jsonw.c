@@ -5,10 +5,51 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
-void srv_jw_raw(struct sym_buf *b, const char *s, size_t n)
+#include "sym/alloc.h"
+
+void srv_jw_reserve(struct sym_buf *b, size_t n)
 {
-    sym_buf_append(b, s, n);
+    if (b->err != SYM_OK || n > b->max_len - b->len || n < b->cap - b->len)
+        return;
+    size_t cap = b->len + n + 1;
+    char *p = sym_realloc(b->data, cap);
+    if (p == NULL)
+        return;
+    if (b->data == NULL)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = cap;
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Non-zero when some byte of the word needs escaping or a UTF-8 check: below 0x20, '"', '\\'
+ * or 0x80 and above. */
+static uint64_t special_bytes(uint64_t w)
+{
+    uint64_t lt20 = (w - ONES * 0x20) & ~w;
+    uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+    uint64_t quote = (q - ONES) & ~q, backslash = (bs - ONES) & ~bs;
+    return (lt20 | quote | backslash | w) & HIGHS;
+}
+
+/* Bytes from s[0] that need nothing: a word at a time, then byte by byte. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (n - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (special_bytes(w) != 0)
+            break;
+        i += 8;
+    }
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one. */
@@ -49,20 +90,19 @@ void srv_jw_escaped(struct sym_buf *b, const char *str, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i;
-        while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-            i++;
+        i += plain_run(s + i, n - i);
         if (i > run)
-            sym_buf_append(b, s + run, i - run);
+            srv_jw_raw(b, (const char *)s + run, i - run);
         if (i >= n)
             break;
         unsigned char c = s[i];
         if (c >= 0x80) {
             size_t len = utf8_seq(s + i, n - i);
             if (len > 0) {
-                sym_buf_append(b, s + i, len);
+                srv_jw_raw(b, (const char *)s + i, len);
                 i += len;
             } else {
-                sym_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+                srv_jw_raw(b, "\xef\xbf\xbd", 3); /* U+FFFD */
                 i++;
             }
             continue;
@@ -99,16 +139,16 @@ void srv_jw_escaped(struct sym_buf *b, const char *str, size_t n)
             esc[5] = hex[c & 15];
             elen = 6;
         }
-        sym_buf_append(b, esc, elen);
+        srv_jw_raw(b, esc, elen);
         i++;
     }
 }
 
 void srv_jw_str(struct sym_buf *b, const char *s, size_t n)
 {
-    sym_buf_append_char(b, '"');
+    srv_jw_raw(b, "\"", 1);
     srv_jw_escaped(b, s, n);
-    sym_buf_append_char(b, '"');
+    srv_jw_raw(b, "\"", 1);
 }
 
 void srv_jw_int(struct sym_buf *b, int64_t v)
@@ -122,7 +162,7 @@ void srv_jw_int(struct sym_buf *b, int64_t v)
     } while (u != 0);
     if (v < 0)
         tmp[--o] = '-';
-    sym_buf_append(b, tmp + o, sizeof(tmp) - o);
+    srv_jw_raw(b, tmp + o, sizeof(tmp) - o);
 }
 
 static void hex_string(struct sym_buf *b, bool negative, uint64_t u, bool quoted)
@@ -142,7 +182,7 @@ static void hex_string(struct sym_buf *b, bool negative, uint64_t u, bool quoted
         tmp[--o] = '-';
     if (quoted)
         tmp[--o] = '"';
-    sym_buf_append(b, tmp + o, sizeof(tmp) - o);
+    srv_jw_raw(b, tmp + o, sizeof(tmp) - o);
 }
 
 void srv_jw_hex(struct sym_buf *b, int64_t v)

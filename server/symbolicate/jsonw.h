@@ -12,11 +12,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sym/buf.h"
 
-/* Punctuation and key literals written verbatim; s must be JSON text (e.g. "{\"frame\":"). */
-void srv_jw_raw(struct sym_buf *b, const char *s, size_t n);
+/* Punctuation and key literals written verbatim; s must be JSON text (e.g. "{\"frame\":").
+ * Inline: a response is thousands of these small appends, so the common case (room left in the
+ * buffer) is a plain copy; anything else goes through sym_buf_append() and its error rules. */
+static inline void srv_jw_raw(struct sym_buf *b, const char *s, size_t n)
+{
+    if (b->err == SYM_OK && b->data != NULL && n < b->cap - b->len && n <= b->max_len - b->len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    sym_buf_append(b, s, n);
+}
+
+/* Makes room for n more bytes at once (a response's expected size), so that writing it does not
+ * grow the buffer step by step. Failing to reserve is not an error: the appends then grow it. */
+void srv_jw_reserve(struct sym_buf *b, size_t n);
 /* lit must be a string literal (the "" concatenation rejects anything else at compile time). */
 #define SRV_JW_LIT(b, lit) srv_jw_raw((b), "" lit, sizeof(lit) - 1)
 

@@ -34,19 +34,83 @@ static struct sym_slice frame_module_name(const struct srv_symb_module *m,
     return fn;
 }
 
-/* Looks a frame up; false when the frame stays bare (module not found, offset -1, no symbol). */
-static bool lookup_frame(const struct srv_symb_resolved *r, const struct srv_symb_frame *f,
-                         struct sym_lookup *l, struct srv_symb_write_stats *st)
+/* Frames are looked up a window at a time, grouped by module, with sym_image_lookup_many():
+ * the searches of one module overlap in the CPU and their blocks are prefetched before use. */
+#define WINDOW 16
+
+struct window {
+    struct sym_lookup *lk; /* WINDOW results (heap: each is a few KB) */
+    int slot[WINDOW];      /* per frame of the window: its result in lk, or -1 (bare frame) */
+};
+
+static sym_err window_init(struct window *w)
 {
-    if (r == NULL || r->found != SRV_SYMB_FOUND || f->offset < 0)
-        return false;
-    if (sym_image_lookup(r->img, (uint64_t)f->offset, l) != SYM_OK) {
-        st->lookup_errors++;
-        return false;
+    w->lk = sym_malloc(WINDOW * sizeof(*w->lk));
+    return w->lk ? SYM_OK : SYM_ENOMEM;
+}
+
+static void window_cleanup(struct window *w)
+{
+    sym_free(w->lk);
+}
+
+static void window_fill(struct window *w, const struct srv_symb_job *job,
+                        const struct srv_symb_resolved *res, const struct srv_symb_frame *frames,
+                        size_t n, struct srv_symb_write_stats *st)
+{
+    const struct sym_image *imgs[WINDOW];
+    bool gathered[WINDOW];
+    for (size_t i = 0; i < n; i++) {
+        const struct srv_symb_resolved *r = resolved_of(res, module_of(job, &frames[i]));
+        bool look = r != NULL && r->found == SRV_SYMB_FOUND && frames[i].offset >= 0;
+        imgs[i] = look ? r->img : NULL;
+        w->slot[i] = -1;
+        gathered[i] = false;
     }
-    if (l->found)
-        st->frames_symbolicated++;
-    return l->found;
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (imgs[i] == NULL || gathered[i])
+            continue;
+        uint64_t offsets[WINDOW];
+        size_t idx[WINDOW], k = 0;
+        for (size_t j = i; j < n; j++) {
+            if (imgs[j] == imgs[i] && !gathered[j]) {
+                gathered[j] = true;
+                offsets[k] = (uint64_t)frames[j].offset;
+                idx[k] = j;
+                w->slot[j] = (int)(used + k);
+                k++;
+            }
+        }
+        if (sym_image_lookup_many(imgs[i], offsets, k, &w->lk[used]) != SYM_OK) {
+            /* A corrupt image: these frames stay bare (and the count tells the operator). */
+            for (size_t q = 0; q < k; q++)
+                w->slot[idx[q]] = -1;
+            st->lookup_errors += k;
+            continue;
+        }
+        for (size_t q = 0; q < k; q++) {
+            if (w->lk[used + q].found)
+                st->frames_symbolicated++;
+            else
+                w->slot[idx[q]] = -1;
+        }
+        used += k;
+    }
+}
+
+/* The lookup of frame i of the window, or NULL when it has no function. */
+static const struct sym_lookup *window_at(const struct window *w, size_t i)
+{
+    return w->slot[i] >= 0 ? &w->lk[w->slot[i]] : NULL;
+}
+
+/* The usual size of a body (a symbolicated frame is a few hundred bytes), capped: a request
+ * of bare frames must not reserve for names it will never write. */
+static size_t reserve_for(const struct srv_symb_request *req, size_t per_frame)
+{
+    uint64_t n = req->n_frames * per_frame + 1024;
+    return n > ((size_t)8 << 20) ? (size_t)8 << 20 : (size_t)n;
 }
 
 /* ---- v5 ------------------------------------------------------------------------------------ */
@@ -75,8 +139,7 @@ static void write_inlines(struct sym_buf *b, const struct sym_lookup *l)
 
 static void write_frame_v5(struct sym_buf *b, const struct srv_symb_job *job,
                            const struct srv_symb_resolved *res, uint32_t index,
-                           const struct srv_symb_frame *f, struct sym_lookup *l,
-                           struct srv_symb_write_stats *st)
+                           const struct srv_symb_frame *f, const struct sym_lookup *l)
 {
     const struct srv_symb_module *m = module_of(job, f);
     const struct srv_symb_resolved *r = resolved_of(res, m);
@@ -87,7 +150,7 @@ static void write_frame_v5(struct sym_buf *b, const struct srv_symb_job *job,
     srv_jw_str(b, name.p, name.n);
     SRV_JW_LIT(b, ",\"module_offset\":");
     srv_jw_hex(b, f->offset);
-    if (lookup_frame(r, f, l, st)) {
+    if (l != NULL) {
         SRV_JW_LIT(b, ",\"function\":");
         srv_jw_str(b, l->function.p, l->function.n);
         SRV_JW_LIT(b, ",\"function_offset\":");
@@ -335,7 +398,9 @@ sym_err srv_symb_write_v5(const struct srv_symb_request *req, const struct srv_s
                           struct srv_symb_write_stats *stats)
 {
     struct srv_symb_write_stats st = {0, 0};
-    struct sym_lookup l;
+    struct window w;
+    if (window_init(&w) != SYM_OK)
+        return SYM_ENOMEM;
     /* One byte per group marks found_modules keys already written in the current job; the debug
      * statistics also count, per group, the jobs that report it. */
     size_t scratch_len = req->n_groups ? req->n_groups : 1;
@@ -344,9 +409,11 @@ sym_err srv_symb_write_v5(const struct srv_symb_request *req, const struct srv_s
     if (seen == NULL || (debug != NULL && job_refs == NULL)) {
         sym_free(seen);
         sym_free(job_refs);
+        window_cleanup(&w);
         return SYM_ENOMEM;
     }
     uint32_t modules_count = 0;
+    srv_jw_reserve(out, reserve_for(req, 256));
     SRV_JW_LIT(out, "{\"results\":[");
     for (uint32_t j = 0; j < req->n_jobs; j++) {
         const struct srv_symb_job *job = &req->jobs[j];
@@ -359,9 +426,12 @@ sym_err srv_symb_write_v5(const struct srv_symb_request *req, const struct srv_s
                 SRV_JW_LIT(out, ",");
             SRV_JW_LIT(out, "[");
             for (uint32_t f = 0; f < stack->n_frames; f++) {
+                if (f % WINDOW == 0)
+                    window_fill(&w, job, res, &stack->frames[f],
+                                stack->n_frames - f < WINDOW ? stack->n_frames - f : WINDOW, &st);
                 if (f)
                     SRV_JW_LIT(out, ",");
-                write_frame_v5(out, job, res, f, &stack->frames[f], &l, &st);
+                write_frame_v5(out, job, res, f, &stack->frames[f], window_at(&w, f % WINDOW));
             }
             SRV_JW_LIT(out, "]");
         }
@@ -376,6 +446,7 @@ sym_err srv_symb_write_v5(const struct srv_symb_request *req, const struct srv_s
     SRV_JW_LIT(out, "}");
     sym_free(seen);
     sym_free(job_refs);
+    window_cleanup(&w);
     if (stats != NULL)
         *stats = st;
     return sym_buf_err(out);
@@ -387,7 +458,10 @@ sym_err srv_symb_write_v4(const struct srv_symb_request *req, const struct srv_s
                           struct sym_buf *out, struct srv_symb_write_stats *stats)
 {
     struct srv_symb_write_stats st = {0, 0};
-    struct sym_lookup l;
+    struct window w;
+    if (window_init(&w) != SYM_OK)
+        return SYM_ENOMEM;
+    srv_jw_reserve(out, reserve_for(req, 96));
     SRV_JW_LIT(out, "{\"symbolicatedStacks\":[");
     const struct srv_symb_job *job = req->n_jobs ? &req->jobs[0] : NULL;
     for (uint32_t s = 0; job != NULL && s < job->n_stacks; s++) {
@@ -400,11 +474,15 @@ sym_err srv_symb_write_v4(const struct srv_symb_request *req, const struct srv_s
             const struct srv_symb_module *m = module_of(job, fr);
             const struct srv_symb_resolved *r = resolved_of(res, m);
             struct sym_slice name = frame_module_name(m, r);
+            if (f % WINDOW == 0)
+                window_fill(&w, job, res, fr,
+                            stack->n_frames - f < WINDOW ? stack->n_frames - f : WINDOW, &st);
+            const struct sym_lookup *l = window_at(&w, f % WINDOW);
             if (f)
                 SRV_JW_LIT(out, ",");
             SRV_JW_LIT(out, "\"");
-            if (lookup_frame(r, fr, &l, &st)) {
-                srv_jw_escaped(out, l.function.p, l.function.n);
+            if (l != NULL) {
+                srv_jw_escaped(out, l->function.p, l->function.n);
             } else {
                 srv_jw_hex_bare(out, fr->offset);
             }
@@ -421,6 +499,7 @@ sym_err srv_symb_write_v4(const struct srv_symb_request *req, const struct srv_s
         write_found_value(out, found_of(res, &job->modules[i]));
     }
     SRV_JW_LIT(out, "]}");
+    window_cleanup(&w);
     if (stats != NULL)
         *stats = st;
     return sym_buf_err(out);

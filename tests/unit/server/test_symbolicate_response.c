@@ -128,6 +128,81 @@ static void test_writers_on_hostile_names(void)
     sym_buf_cleanup(&img_bytes);
 }
 
+/* Frames of several modules interleaved, found and not, over more than one lookup window: each
+ * frame gets exactly what a lookup of its own offset gives. */
+static void test_windows_match_single_lookups(void)
+{
+    static const char a_sym[] = "MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 a\n"
+                                "FUNC 100 10 0 a1\nFUNC 200 10 0 a2\nPUBLIC 300 0 a_pub\n";
+    static const char b_sym[] = "MODULE Linux x86_64 1123456789ABCDEF0123456789ABCDEF0 b\n"
+                                "FUNC 100 20 0 b1\nFUNC 400 10 0 b2\n";
+    struct sym_buf ab, bb;
+    sym_buf_init(&ab, 0);
+    sym_buf_init(&bb, 0);
+    T_ASSERT_OK(sym_parse_buffer(a_sym, sizeof(a_sym) - 1, NULL, &ab, NULL, NULL));
+    T_ASSERT_OK(sym_parse_buffer(b_sym, sizeof(b_sym) - 1, NULL, &bb, NULL, NULL));
+    struct sym_image *imgs[2];
+    T_ASSERT_OK(sym_image_open(ab.data, ab.len, &imgs[0], NULL));
+    T_ASSERT_OK(sym_image_open(bb.data, bb.len, &imgs[1], NULL));
+    struct sym_buf body;
+    sym_buf_init(&body, 0);
+    sym_buf_append_str(&body, "{\"memoryMap\": [[\"a\", \"0123456789ABCDEF0123456789ABCDEF0\"], "
+                              "[\"b\", \"1123456789ABCDEF0123456789ABCDEF0\"], [\"c\", \"AB\"]], "
+                              "\"stacks\": [[");
+    int64_t offsets[] = {0x105, 0x50, 0x405, 0x205, 0x115, 0x999, 0x305, -1, 0x100};
+    enum { N = 53 };
+    int mods[N];
+    int64_t offs[N];
+    for (int i = 0; i < N; i++) {
+        mods[i] = (i * 7 + i / 5) % 4 - 1; /* -1, 0, 1, 2 */
+        offs[i] = offsets[(i * 5) % 9];
+        sym_buf_printf(&body, "%s[%d, %lld]", i ? ", " : "", mods[i], (long long)offs[i]);
+    }
+    sym_buf_append_str(&body, "]]}");
+    struct srv_symb_limits lim = {0, 0, 0};
+    struct srv_symb_request req;
+    struct srv_symb_error err;
+    T_ASSERT_OK(srv_symb_request_parse(body.data, body.len, SRV_SYMB_V5, &lim, &req, &err));
+    struct srv_symb_resolved res[3];
+    memset(res, 0, sizeof(res));
+    for (int g = 0; g < 3; g++) {
+        res[g].found = g < 2 ? SRV_SYMB_FOUND : SRV_SYMB_MISSING;
+        res[g].img = g < 2 ? imgs[g] : NULL;
+    }
+    struct sym_buf out;
+    sym_buf_init(&out, 0);
+    T_ASSERT_OK(srv_symb_write_v5(&req, res, NULL, &out, NULL));
+    json_t *doc = load(&out);
+    json_t *stack = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "results"), 0), "stacks"), 0);
+    T_ASSERT_EQ(json_array_size(stack), N);
+    for (int i = 0; i < N; i++) {
+        const char *got =
+            json_string_value(json_object_get(json_array_get(stack, (size_t)i), "function"));
+        const char *want = NULL;
+        char name[64];
+        if (mods[i] >= 0 && mods[i] < 2 && offs[i] >= 0) {
+            struct sym_lookup l;
+            T_ASSERT_OK(sym_image_lookup(imgs[mods[i]], (uint64_t)offs[i], &l));
+            if (l.found) {
+                snprintf(name, sizeof(name), "%.*s", SYM_SLICE_FMT_ARGS(l.function));
+                want = name;
+            }
+        }
+        if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0))
+            T_FAIL("frame %d (module %d, offset %lld): got %s, want %s", i, mods[i],
+                   (long long)offs[i], got ? got : "none", want ? want : "none");
+    }
+    json_decref(doc);
+    sym_buf_cleanup(&out);
+    sym_buf_cleanup(&body);
+    srv_symb_request_free(&req);
+    sym_image_close(imgs[0]);
+    sym_image_close(imgs[1]);
+    sym_buf_cleanup(&ab);
+    sym_buf_cleanup(&bb);
+}
+
 static void test_capped_output(void)
 {
     static const char body[] = "{\"stacks\": [[[-1, 1], [-1, 2]]], \"memoryMap\": []}";
@@ -143,4 +218,4 @@ static void test_capped_output(void)
 }
 
 T_LIST(T_TEST(test_strings), T_TEST(test_numbers), T_TEST(test_writers_on_hostile_names),
-       T_TEST(test_capped_output))
+       T_TEST(test_windows_match_single_lookups), T_TEST(test_capped_output))
