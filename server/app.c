@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <h2o/version.h>
+
 #include "db/migrate.h"
 #include "http/bodyreq.h"
 #include "http/router.h"
@@ -475,7 +477,16 @@ static void *worker_main(void *arg)
                 H2O_STRUCT_FROM_MEMBER(h2o_timeout_entry_t, _link, timeouts[i]->_entries.next));
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->completions);
     h2o_multithread_unregister_receiver(w->ctx.queue, &w->control);
+    h2o_multithread_queue_t *queue = w->ctx.queue;
     h2o_context_dispose(&w->ctx);
+    /* Sockets closed by the dispose (the queue's wake-up pipe) are freed on the next turn. */
+    h2o_evloop_run(loop, 0);
+    /* libh2o 0.13 (h2o 2.2.x) closes the queue's pipe but never frees the queue itself. */
+#if H2O_LIBRARY_VERSION_MAJOR == 0 && H2O_LIBRARY_VERSION_MINOR == 13
+    free(queue);
+#else
+    (void)queue;
+#endif
     h2o_evloop_destroy(loop);
     return NULL;
 }
