@@ -73,41 +73,6 @@ void srv_app_db_observe(struct srv_app *app, uint64_t started_us, sym_err rc)
     srv_histogram_observe_us(app->m_db_latency, srv_now_us() - started_us);
 }
 
-/* Splits a comma-separated list into a NULL-terminated array of malloc'd strings. */
-static char **split_list(const char *s)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++)
-        n += *p == ',';
-    char **out = calloc(n + 1, sizeof(*out));
-    if (out == NULL)
-        return NULL;
-    size_t k = 0;
-    const char *p = s;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        if (len > 0) {
-            out[k] = strndup(p, len);
-            if (out[k] == NULL)
-                break;
-            k++;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return out;
-}
-
-static void free_list(char **list)
-{
-    if (list == NULL)
-        return;
-    for (char **p = list; *p; p++)
-        free(*p);
-    free(list);
-}
-
 static void free_generator(void *g)
 {
     sig_generator_free(g);
@@ -247,7 +212,7 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
     app->codeid_cache = srv_ttlcache_new(cfg->exists_cache_entries);
     app->missing = srv_missing_new(app->db, &app->log, app->metrics, cfg->missing_flush_interval_ms,
                                    cfg->missing_max_pending);
-    app->download_exts = split_list(cfg->download_extensions);
+    app->download_exts = srv_list_split(cfg->download_extensions);
     if (app->jobs == NULL || app->body_jobs == NULL || app->exists_cache == NULL ||
         app->codeid_cache == NULL || app->missing == NULL || app->download_exts == NULL) {
         fprintf(stderr, "sigil: out of memory\n");
@@ -285,7 +250,7 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
     if (rc == SYM_OK && *cfg->symbol_urls) {
         struct srv_http_source_opts ho;
         srv_http_source_opts_init(&ho);
-        char **urls = split_list(cfg->symbol_urls);
+        char **urls = srv_list_split(cfg->symbol_urls);
         size_t n = 0;
         while (urls && urls[n])
             n++;
@@ -294,7 +259,7 @@ int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
         ho.negative_ttl_ms = 60000;
         ho.max_cache_bytes = (size_t)(cfg->cache_max_mb << 20) / 2;
         rc = urls ? srv_http_source_new(&ho, &app->sym_http_source, &d) : SYM_ENOMEM;
-        free_list(urls);
+        srv_list_free(urls);
     }
     if (rc != SYM_OK) {
         fprintf(stderr, "sigil: symbol-urls: %s\n", d.msg[0] ? d.msg : sym_strerror(rc));
@@ -338,7 +303,7 @@ void srv_app_close(struct srv_app *app)
     srv_store_source_free(app->sym_store_source);
     srv_ttlcache_free(app->exists_cache);
     srv_ttlcache_free(app->codeid_cache);
-    free_list(app->download_exts);
+    srv_list_free(app->download_exts);
     if (app->sig_generator_key_ready) {
         /* Threads that exited ran the destructor; this thread's generator goes here. */
         free_generator(pthread_getspecific(app->sig_generator_key));

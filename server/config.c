@@ -114,7 +114,7 @@ static const struct cfg_row rows[] = {
      "distinct missing symbols kept between two writes; more are counted as dropped"},
 
     {"download-extensions", "SIGIL_DOWNLOAD_EXTENSIONS", CFG_STR,
-     ".sym,.dl_,.ex_,.pd_,.dbg.gz,.tar.bz2", 0, 0, OFF(download_extensions), SERVE, false,
+     ".sym,.dl_,.ex_,.pd_,.dbg.gz,.tar.bz2", 0, 0, OFF(download_extensions), SERVE | STORE, false,
      "file name endings served by the download API (case-sensitive)"},
     {"max-path-component", "SIGIL_MAX_PATH_COMPONENT", CFG_U32, "255", 16, 4096,
      OFF(max_path_component), SERVE, false, "longest accepted debug file, id or file name"},
@@ -561,4 +561,53 @@ bool srv_config_wants_help(int argc, char **argv)
             return true;
     }
     return false;
+}
+
+char **srv_list_split(const char *s)
+{
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    char **out = calloc(n + 1, sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    size_t k = 0;
+    const char *p = s;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        const char *b = p, *e = p + len;
+        while (b < e && (*b == ' ' || *b == '\t'))
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e > b) {
+            out[k] = strndup(b, (size_t)(e - b));
+            if (out[k] == NULL) {
+                srv_list_free(out);
+                return NULL;
+            }
+            k++;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return out;
+}
+
+void srv_list_free(char **list)
+{
+    if (list == NULL)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+size_t srv_list_len(char *const *list)
+{
+    size_t n = 0;
+    while (list != NULL && list[n] != NULL)
+        n++;
+    return n;
 }

@@ -120,6 +120,12 @@ void srv_config_print_help(FILE *out, unsigned scopes);
 /* Prints the effective values with secrets redacted. */
 void srv_config_print(const struct srv_config *cfg, FILE *out, unsigned scopes);
 
+/* Splits a comma-separated setting into a NULL-terminated array of trimmed, non-empty strings
+ * (malloc'd; free with srv_list_free()). NULL when out of memory. */
+char **srv_list_split(const char *s);
+void srv_list_free(char **list);
+size_t srv_list_len(char *const *list);
+
 /* True when argv contains --help or -h. */
 bool srv_config_wants_help(int argc, char **argv);
 

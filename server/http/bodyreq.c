@@ -592,8 +592,12 @@ static size_t write_response(struct body_conn *bc)
  * instead of a reset connection. Bounded by DISCARD_MAX and the socket timeout. */
 static void discard_rest(struct body_conn *bc)
 {
+    if (bc->src.eof)
+        return;
     if (bc->src.expect_continue && !bc->src.continue_sent)
         return; /* the client waits for 100 Continue: it sends nothing more */
+    if (!bc->src.chunked && bc->src.remaining > DISCARD_MAX)
+        return; /* too much to read for nothing: the client sees the answer or a reset */
     char *buf = malloc(IO_CHUNK);
     if (buf == NULL)
         return;
@@ -708,8 +712,9 @@ static void stream_work(struct srv_job *job)
             run_handler(bc);
         }
     }
-    if (!br->body_consumed)
-        discard_rest(bc);
+    /* Unread body (the handler answered first, or stopped at an error) is drained so that a
+     * client still sending sees the answer rather than a reset connection. */
+    discard_rest(bc);
     size_t sent = write_response(bc);
     shutdown(bc->src.fd, SHUT_WR);
     log_request(bc, sent);

@@ -7,55 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-char **srv_list_split(const char *s)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++)
-        n += *p == ',';
-    char **out = calloc(n + 1, sizeof(*out));
-    if (out == NULL)
-        return NULL;
-    size_t k = 0;
-    const char *p = s;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        const char *b = p, *e = p + len;
-        while (b < e && (*b == ' ' || *b == '\t'))
-            b++;
-        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        if (e > b) {
-            out[k] = strndup(b, (size_t)(e - b));
-            if (out[k] == NULL) {
-                srv_list_free(out);
-                return NULL;
-            }
-            k++;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return out;
-}
-
-void srv_list_free(char **list)
-{
-    if (list == NULL)
-        return;
-    for (char **p = list; *p; p++)
-        free(*p);
-    free(list);
-}
-
-size_t srv_list_len(char *const *list)
-{
-    size_t n = 0;
-    while (list != NULL && list[n] != NULL)
-        n++;
-    return n;
-}
-
 sym_err srv_upload_settings_init(struct srv_upload_settings *s, const struct srv_config *cfg,
                                  struct sym_diag *d)
 {

@@ -22,12 +22,6 @@ sym_err srv_upload_settings_init(struct srv_upload_settings *s, const struct srv
                                  struct sym_diag *d) SYM_MUST_CHECK;
 void srv_upload_settings_cleanup(struct srv_upload_settings *s);
 
-/* Splits a comma-separated list into a NULL-terminated array of trimmed, non-empty strings
- * (malloc'd; free with srv_list_free()). NULL when out of memory. */
-char **srv_list_split(const char *s);
-void srv_list_free(char **list);
-size_t srv_list_len(char *const *list);
-
 /* The bucket (or folder) name recorded in upload and file rows for a storage URL: the bucket and
  * key prefix of an s3:// URL without its parameters ("symbols/prefix"), the folder of a file://
  * URL. Written into out (cap bytes, truncated). */
