@@ -130,14 +130,13 @@ struct lc {
     const char *avail; /* readable up to here (>= end): lets a field load 8 bytes at a time */
 };
 
-/* 0-15 for hex digits, 0xff otherwise. */
+/* A hex digit's value + 1, so that the zero-initialised entries mean "not a digit". */
 static const uint8_t hexval[256] = {
     ['0'] = 0 + 1,  ['1'] = 1 + 1,  ['2'] = 2 + 1,  ['3'] = 3 + 1,  ['4'] = 4 + 1,  ['5'] = 5 + 1,
     ['6'] = 6 + 1,  ['7'] = 7 + 1,  ['8'] = 8 + 1,  ['9'] = 9 + 1,  ['a'] = 10 + 1, ['b'] = 11 + 1,
     ['c'] = 12 + 1, ['d'] = 13 + 1, ['e'] = 14 + 1, ['f'] = 15 + 1, ['A'] = 10 + 1, ['B'] = 11 + 1,
     ['C'] = 12 + 1, ['D'] = 13 + 1, ['E'] = 14 + 1, ['F'] = 15 + 1,
 };
-/* The table stores value + 1 so that the zero-initialised entries mean "not a digit". */
 
 static inline void skip_spaces(struct lc *c)
 {
