@@ -11,9 +11,13 @@
 
 #include "sym/alloc.h"
 #include "sym/image.h"
+#include "symbolicate/feeder.h"
 #include "symbolicate/modkey.h"
 
 #define INFLATE_CHUNK (256u * 1024u)
+/* Past this much text the parser moves to a thread of its own (feeder.h); smaller files are
+ * parsed inline, where a thread would cost more than it saves. */
+#define FEEDER_AFTER (8u << 20)
 
 static double now_s(void)
 {
@@ -35,9 +39,11 @@ struct pipe {
     z_stream z;
     bool z_ready, z_ended;
     unsigned char *zout;
+    struct srv_feeder *feeder; /* the parser's thread, for large files */
     uint64_t in_bytes, out_bytes;
     double inflate_s, parse_s;
-    sym_err err; /* first failure; the sink then refuses everything */
+    double held_s; /* of the parse time, what this thread spent: inline, waiting, finishing */
+    sym_err err;   /* first failure; the sink then refuses everything */
     char msg[160];
 };
 
@@ -50,12 +56,27 @@ static sym_err pipe_fail(struct pipe *p, sym_err e, const char *msg)
     return p->err;
 }
 
+/* Joins the parser's thread, if there is one: its error, or SYM_OK. */
+static sym_err stop_feeder(struct pipe *p)
+{
+    if (p->feeder == NULL)
+        return SYM_OK;
+    double parse_s = 0, t0 = now_s();
+    sym_err rc = srv_feeder_stop(p->feeder, &parse_s);
+    p->held_s += now_s() - t0;
+    p->feeder = NULL;
+    p->parse_s += parse_s;
+    return rc;
+}
+
 static sym_err pipe_start(struct pipe *p)
 {
+    sym_err rc = stop_feeder(p);
+    (void)rc; /* starting over: what the old parser thought no longer matters */
     p->mode = MODE_UNKNOWN;
     p->head_n = 0;
     p->in_bytes = p->out_bytes = 0;
-    p->inflate_s = p->parse_s = 0;
+    p->inflate_s = p->parse_s = p->held_s = 0;
     p->err = SYM_OK;
     p->msg[0] = '\0';
     p->z_ended = false;
@@ -80,6 +101,8 @@ static sym_err pipe_init(struct pipe *p, const struct srv_symb_sources *src)
 
 static void pipe_cleanup(struct pipe *p)
 {
+    sym_err rc = stop_feeder(p);
+    (void)rc; /* the parser is dropped anyway */
     sym_parser_free(p->parser);
     if (p->z_ready)
         inflateEnd(&p->z);
@@ -92,9 +115,20 @@ static sym_err feed_text(struct pipe *p, const void *data, size_t len)
     if (len == 0)
         return SYM_OK;
     p->out_bytes += len;
+    if (p->feeder == NULL && p->out_bytes > FEEDER_AFTER &&
+        srv_feeder_start(p->parser, &p->feeder) != SYM_OK)
+        p->feeder = NULL; /* no thread: parse here */
+    sym_err rc;
     double t0 = now_s();
-    sym_err rc = sym_parser_feed(p->parser, data, len);
-    p->parse_s += now_s() - t0;
+    if (p->feeder != NULL) {
+        rc = srv_feeder_push(p->feeder, data, len);
+        p->held_s += now_s() - t0;
+    } else {
+        rc = sym_parser_feed(p->parser, data, len);
+        double dt = now_s() - t0;
+        p->parse_s += dt;
+        p->held_s += dt;
+    }
     if (rc == SYM_EPARSE)
         return pipe_fail(p, rc, "not a symbol file");
     if (rc == SYM_ELIMIT)
@@ -198,6 +232,13 @@ static sym_err pipe_finish(struct pipe *p, struct srv_symb_fetch_out *out)
     }
     if (p->err == SYM_OK && p->mode == MODE_GZIP && !p->z_ended)
         pipe_fail(p, SYM_EPARSE, "truncated gzip data");
+    sym_err frc = stop_feeder(p);
+    if (frc == SYM_EPARSE)
+        pipe_fail(p, frc, "not a symbol file");
+    else if (frc == SYM_ELIMIT)
+        pipe_fail(p, frc, "the symbol file is larger than this server accepts");
+    else if (frc != SYM_OK)
+        pipe_fail(p, frc, "out of memory parsing the symbol file");
     if (p->err != SYM_OK)
         return p->err;
     struct sym_diag d;
@@ -205,6 +246,7 @@ static sym_err pipe_finish(struct pipe *p, struct srv_symb_fetch_out *out)
     double t0 = now_s();
     sym_err rc = sym_parser_finish(p->parser, &out->image, &out->stats, &d);
     p->parse_s += now_s() - t0;
+    p->held_s += now_s() - t0;
     if (rc == SYM_EPARSE)
         return pipe_fail(p, rc, d.msg[0] ? d.msg : "not a symbol file");
     if (rc == SYM_ELIMIT)
@@ -269,6 +311,7 @@ static void settle_found(struct pipe *p, const struct srv_symb_debug_id *want,
     out->sym_bytes = p->out_bytes;
     out->timing.inflate_s = p->inflate_s;
     out->timing.parse_s = p->parse_s;
+    out->timing.held_s = p->held_s;
     if (out->result != SRV_SYMB_FETCH_FOUND)
         sym_buf_cleanup(&out->image);
 }
@@ -284,7 +327,7 @@ static void finish_timing(struct srv_symb_fetch_out *out, double t0)
 {
     struct srv_symb_fetch_timing *t = &out->timing;
     t->total_s = now_s() - t0;
-    t->fetch_s = t->total_s - t->inflate_s - t->parse_s;
+    t->fetch_s = t->total_s - t->inflate_s - t->held_s;
     if (t->fetch_s < 0)
         t->fetch_s = 0;
 }

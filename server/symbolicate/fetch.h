@@ -38,10 +38,12 @@ enum srv_symb_fetch_result {
     SRV_SYMB_FETCH_UNAVAIL,  /* no file found and some source failed (down, timed out, 5xx) */
 };
 
-/* Where the time of a fetch went (seconds); fetch_s is the rest of the wall time: waiting for
- * the source. */
+/* Where the time of a fetch went (seconds). Large files are parsed on a thread of their own
+ * while the source is still read and inflated, so parse_s overlaps the others; held_s is the
+ * part of it the fetching thread waited for (parsing inline, handing over, finishing), and
+ * fetch_s the rest of the wall time: waiting for the source. */
 struct srv_symb_fetch_timing {
-    double total_s, fetch_s, inflate_s, parse_s;
+    double total_s, fetch_s, inflate_s, parse_s, held_s;
 };
 
 struct srv_symb_fetch_out {

@@ -20,6 +20,8 @@
 #define FLIGHT_BUCKETS 256
 #define IDLE_READERS   64
 #define BODY_MAX       ((size_t)2 << 30)
+/* Images at least this large are handed to the waiting requests before being stored. */
+#define EARLY_ANSWER_BYTES ((size_t)4 << 20)
 /* A module evicted between its fetch and the request's next look costs one more round; past
  * this many rounds the request is answered with what it has. */
 #define MAX_ROUNDS 4
@@ -78,7 +80,7 @@ struct srv_symbolicator {
     struct srv_counter *m_fetch[4], *m_parses, *m_sym_bytes, *m_stored_bytes;
     struct srv_counter *m_cache_writes, *m_cache_write_errors, *m_joined, *m_flights;
     struct srv_histogram *m_fetch_latency, *m_parse_latency;
-    struct srv_gauge *m_inflight;
+    struct srv_gauge *m_inflight, *m_cache_bytes, *m_cache_entries, *m_cache_evictions;
 };
 
 struct srv_symb_call {
@@ -228,6 +230,14 @@ static void register_metrics(struct srv_symbolicator *s, struct srv_metrics *m)
                                                "Inflate and parse time of one module", "");
     s->m_inflight = srv_metrics_gauge(m, "sigil_symbolicate_flights_inflight",
                                       "Module fetches running or queued", "");
+    s->m_cache_bytes =
+        srv_metrics_gauge(m, "sigil_symbolicate_cache_bytes",
+                          "Bytes held by the symcache store (after the last write)", "");
+    s->m_cache_entries =
+        srv_metrics_gauge(m, "sigil_symbolicate_cache_entries",
+                          "Entries in the symcache store, negative ones included", "");
+    s->m_cache_evictions = srv_metrics_gauge(m, "sigil_symbolicate_cache_evictions",
+                                             "Entries evicted since the store was created", "");
 }
 
 static sym_err open_upstreams(struct srv_symbolicator *s, const struct srv_symb_config *cfg,
@@ -403,12 +413,12 @@ static void deliver(struct flight *f, struct srv_symb_call *c, uint32_t group)
         c->notify(c->notify_ctx);
 }
 
-static enum srv_symb_found settle_fetch(struct flight *f, struct srv_symb_fetch_out *out)
+/* Records a fetch's outcome: metrics, debug timings, the log line's fields, the negative entry
+ * of a miss, and the image bytes (the blob) of a hit. Returns the answer for the waiters. */
+static enum srv_symb_found settle_fetch(struct flight *f, struct srv_symb_fetch_out *out,
+                                        json_t *fields)
 {
     struct srv_symbolicator *s = f->svc;
-    struct sym_slice file = sym_slice_make(f->key, f->file_len);
-    struct sym_slice id = sym_slice_cstr(f->key + f->file_len + 1);
-    uint64_t now = wall_s();
     srv_counter_inc(s->m_fetch[out->result]);
     srv_counter_add(s->m_sym_bytes, out->sym_bytes);
     srv_counter_add(s->m_stored_bytes, out->stored_bytes);
@@ -429,36 +439,25 @@ static enum srv_symb_found settle_fetch(struct flight *f, struct srv_symb_fetch_
     } else {
         f->timing.download_failed = true;
     }
-    json_t *fields = json_object();
     json_object_set_new(fields, "module", json_string(f->key));
     json_object_set_new(fields, "source", json_string(out->source));
     json_object_set_new(fields, "sym_bytes", json_integer((json_int_t)out->sym_bytes));
     json_object_set_new(fields, "fetch_s", json_real(out->timing.fetch_s));
     json_object_set_new(fields, "inflate_s", json_real(out->timing.inflate_s));
     json_object_set_new(fields, "parse_s", json_real(out->timing.parse_s));
-
+    json_object_set_new(fields, "parse_held_s", json_real(out->timing.held_s));
     if (out->result != SRV_SYMB_FETCH_FOUND) {
         uint32_t ttl = out->result == SRV_SYMB_FETCH_UNAVAIL ? s->error_ttl_s : s->negative_ttl_s;
-        if (ttl > 0 && sym_cache_put_negative(s->cache, file, id, now, ttl) != SYM_OK)
+        struct sym_slice file = sym_slice_make(f->key, f->file_len);
+        struct sym_slice id = sym_slice_cstr(f->key + f->file_len + 1);
+        if (ttl > 0 && sym_cache_put_negative(s->cache, file, id, wall_s(), ttl) != SYM_OK)
             srv_counter_inc(s->m_cache_write_errors);
         json_object_set_new(fields, "reason", json_string(out->reason));
-        srv_log_json(s->log, out->result == SRV_SYMB_FETCH_UNAVAIL ? SRV_LOG_WARN : SRV_LOG_INFO,
-                     "symbolicate_fetch", fields, "no symbols for %s", f->key);
         return SRV_SYMB_MISSING;
     }
-    double t0 = now_s();
-    sym_err rc = sym_cache_put(s->cache, file, id, out->image.data, out->image.len, now);
-    f->timing.save_s = now_s() - t0;
-    f->timing.saved = rc == SYM_OK;
-    srv_counter_inc(rc == SYM_OK ? s->m_cache_writes : s->m_cache_write_errors);
     json_object_set_new(fields, "image_bytes", json_integer((json_int_t)out->image.len));
-    json_object_set_new(fields, "cache_write_s", json_real(f->timing.save_s));
-    if (rc != SYM_OK)
-        json_object_set_new(fields, "cache_error", json_string(sym_strerror(rc)));
-    srv_log_json(s->log, rc == SYM_OK ? SRV_LOG_INFO : SRV_LOG_WARN, "symbolicate_fetch", fields,
-                 "parsed %s", f->key);
     /* The waiters get the bytes themselves: the entry may be evicted before they look, or may
-     * not have fitted at all. */
+     * not fit at all. */
     f->blob = sym_calloc(1, sizeof(*f->blob));
     if (f->blob == NULL)
         return SRV_SYMB_MISSING;
@@ -470,6 +469,51 @@ static enum srv_symb_found settle_fetch(struct flight *f, struct srv_symb_fetch_
         return SRV_SYMB_MISSING;
     }
     return SRV_SYMB_FOUND;
+}
+
+/* Writes the flight's image into the store. */
+static void store_image(struct flight *f, json_t *fields)
+{
+    struct srv_symbolicator *s = f->svc;
+    struct sym_slice file = sym_slice_make(f->key, f->file_len);
+    struct sym_slice id = sym_slice_cstr(f->key + f->file_len + 1);
+    double t0 = now_s();
+    sym_err rc = sym_cache_put(s->cache, file, id, f->blob->data, f->blob->len, wall_s());
+    f->timing.save_s = now_s() - t0;
+    f->timing.saved = rc == SYM_OK;
+    srv_counter_inc(rc == SYM_OK ? s->m_cache_writes : s->m_cache_write_errors);
+    json_object_set_new(fields, "cache_write_s", json_real(f->timing.save_s));
+    struct sym_cache_stats cs;
+    if (sym_cache_stats(s->cache, &cs) == SYM_OK) {
+        srv_gauge_set(s->m_cache_bytes, (int64_t)cs.bytes);
+        srv_gauge_set(s->m_cache_entries, (int64_t)cs.entries);
+        srv_gauge_set(s->m_cache_evictions, (int64_t)cs.evictions);
+    }
+    if (rc != SYM_OK)
+        json_object_set_new(fields, "cache_error", json_string(sym_strerror(rc)));
+}
+
+/* Hands the result to the waiters registered so far; with `last`, the flight also leaves the
+ * table, so later requests find the store instead. */
+static void deliver_all(struct flight *f, bool last)
+{
+    struct srv_symbolicator *s = f->svc;
+    pthread_mutex_lock(&s->lock);
+    if (last) {
+        struct flight **pp = &s->flights[f->hash % FLIGHT_BUCKETS];
+        while (*pp != f)
+            pp = &(*pp)->next;
+        *pp = f->next;
+    }
+    struct waiter *w = f->waiters;
+    f->waiters = NULL;
+    pthread_mutex_unlock(&s->lock);
+    while (w != NULL) {
+        struct waiter *next = w->next;
+        deliver(f, w->call, w->group);
+        sym_free(w);
+        w = next;
+    }
 }
 
 static void flight_work(struct srv_job *job)
@@ -489,32 +533,35 @@ static void flight_work(struct srv_job *job)
         f->timing.cache_hit = true;
     }
     give_reader(s, r);
-    if (rc != SYM_OK) {
-        /* The id of the key is upper-cased, as storage keys and Tecken URLs have it. */
-        char debug_file[SYM_CACHE_MAX_KEY + 1];
-        memcpy(debug_file, f->key, f->file_len);
-        debug_file[f->file_len] = '\0';
-        struct srv_symb_fetch_out out;
-        sym_err frc = srv_symb_fetch(&s->sources, debug_file, id.p, &out);
-        f->found = frc == SYM_OK ? settle_fetch(f, &out) : SRV_SYMB_MISSING;
-        srv_symb_fetch_out_cleanup(&out);
+    if (rc == SYM_OK) {
+        deliver_all(f, true);
+        srv_gauge_add(s->m_inflight, -1);
+        return;
     }
-
-    pthread_mutex_lock(&s->lock);
-    struct flight **pp = &s->flights[f->hash % FLIGHT_BUCKETS];
-    while (*pp != f)
-        pp = &(*pp)->next;
-    *pp = f->next;
-    struct waiter *w = f->waiters;
-    f->waiters = NULL;
-    pthread_mutex_unlock(&s->lock);
+    /* The id of the key is upper-cased, as storage keys and Tecken URLs have it. */
+    char debug_file[SYM_CACHE_MAX_KEY + 1];
+    memcpy(debug_file, f->key, f->file_len);
+    debug_file[f->file_len] = '\0';
+    struct srv_symb_fetch_out out;
+    json_t *fields = json_object();
+    sym_err frc = srv_symb_fetch(&s->sources, debug_file, id.p, &out);
+    f->found = frc == SYM_OK ? settle_fetch(f, &out, fields) : SRV_SYMB_MISSING;
+    srv_symb_fetch_out_cleanup(&out);
+    if (f->found == SRV_SYMB_FOUND) {
+        /* A large image is written to the store after the waiting requests have their answer:
+         * the write is not on their critical path. Requests arriving meanwhile still join this
+         * flight (it stays in the table) and are answered once the entry is stored. */
+        if (f->blob->len >= EARLY_ANSWER_BYTES)
+            deliver_all(f, false);
+        store_image(f, fields);
+    }
+    srv_log_json(s->log,
+                 f->found == SRV_SYMB_FOUND || out.result != SRV_SYMB_FETCH_UNAVAIL ? SRV_LOG_INFO
+                                                                                    : SRV_LOG_WARN,
+                 "symbolicate_fetch", fields, "%s %s",
+                 f->found == SRV_SYMB_FOUND ? "parsed" : "no symbols for", f->key);
+    deliver_all(f, true);
     srv_gauge_add(s->m_inflight, -1);
-    while (w != NULL) {
-        struct waiter *next = w->next;
-        deliver(f, w->call, w->group);
-        sym_free(w);
-        w = next;
-    }
 }
 
 /* Runs on the pool thread right after flight_work(): the pool reads the job after work(). */

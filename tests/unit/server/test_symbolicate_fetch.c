@@ -151,6 +151,51 @@ static void test_checks(void)
     srv_symb_fetch_out_cleanup(&out);
 }
 
+/* Files past a few MB are parsed on a thread of their own while the bytes still arrive. */
+static void test_large_files_parse_on_a_thread(void)
+{
+    struct sym_buf text;
+    sym_buf_init(&text, 0);
+    sym_buf_append_str(&text, "MODULE Linux x86_64 " ID " big\nFILE 0 /src/big.c\n");
+    for (unsigned i = 0; i < 150000; i++)
+        sym_buf_printf(&text,
+                       "FUNC %x 10 0 some_namespace::SomeClass::function_%u(int, char)\n"
+                       "%x 10 %u 0\n",
+                       0x1000 + i * 16, i, 0x1000 + i * 16, i + 1);
+    T_ASSERT_OK(sym_buf_err(&text));
+    T_ASSERT(text.len > 9u << 20);
+    size_t zlen;
+    unsigned char *z = gz(text.data, text.len, &zlen);
+    struct srv_symb_sources src = sources();
+    src.max_sym_bytes = 1u << 30;
+    for (int gzip = 0; gzip < 2; gzip++) {
+        struct srv_symb_fetch_out out;
+        T_ASSERT_OK(srv_symb_fetch_from_memory(&src, ID, gzip ? (void *)z : (void *)text.data,
+                                               gzip ? zlen : text.len, 65536, &out));
+        T_ASSERT_EQ(out.result, SRV_SYMB_FETCH_FOUND);
+        T_ASSERT_EQ(out.sym_bytes, text.len);
+        struct sym_image *img;
+        T_ASSERT_OK(sym_image_open(out.image.data, out.image.len, &img, NULL));
+        struct sym_lookup l;
+        T_ASSERT_OK(sym_image_lookup(img, 0x1000 + 149999 * 16 + 3, &l));
+        T_ASSERT(l.found);
+        T_ASSERT(
+            sym_slice_eq_cstr(l.function, "some_namespace::SomeClass::function_149999(int, char)"));
+        T_ASSERT_EQ(l.line, 150000);
+        sym_image_close(img);
+        srv_symb_fetch_out_cleanup(&out);
+    }
+    /* A limit met by the parser's thread ends the fetch the same way. */
+    src.max_sym_bytes = 9u << 20; /* past the 8 MB where the thread starts */
+    struct srv_symb_fetch_out out;
+    T_ASSERT_OK(srv_symb_fetch_from_memory(&src, ID, z, zlen, 65536, &out));
+    T_ASSERT_EQ(out.result, SRV_SYMB_FETCH_INVALID);
+    T_ASSERT(strncmp(out.reason, "sym_too_large", 13) == 0);
+    srv_symb_fetch_out_cleanup(&out);
+    free(z);
+    sym_buf_cleanup(&text);
+}
+
 static void put(struct store *st, bool try_storage, const char *file, const char *id,
                 const char *name, const void *data, size_t len)
 {
@@ -322,5 +367,6 @@ static void test_eliot_parse_cases(void)
 }
 
 T_LIST(T_TEST(test_plain_and_gzip_in_every_split), T_TEST(test_gzip_members_and_damage),
-       T_TEST(test_checks), T_TEST(test_storage_source), T_TEST(test_eliot_debug_ids),
-       T_TEST(test_eliot_module_names), T_TEST(test_eliot_parse_cases))
+       T_TEST(test_checks), T_TEST(test_large_files_parse_on_a_thread), T_TEST(test_storage_source),
+       T_TEST(test_eliot_debug_ids), T_TEST(test_eliot_module_names),
+       T_TEST(test_eliot_parse_cases))
