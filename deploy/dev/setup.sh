@@ -23,10 +23,10 @@ deploy/dev/postgres.sh createdb "$work/pg" sigil
 
 listen=${SIGIL_LISTEN:-127.0.0.1:8000}
 cat > "$work/sigil.env" <<ENV
-SIGIL_LISTEN=$listen
-SIGIL_DATABASE_URL=$(deploy/dev/postgres.sh url "$work/pg" sigil)
-SIGIL_STORAGE_URL=file://$work/storage
-SIGIL_CACHE_DIR=$work/cache
+SIGIL_LISTEN='$listen'
+SIGIL_DATABASE_URL='$(deploy/dev/postgres.sh url "$work/pg" sigil)'
+SIGIL_STORAGE_URL='file://$work/storage'
+SIGIL_CACHE_DIR='$work/cache'
 ENV
 set -a
 # shellcheck disable=SC1091
