@@ -138,7 +138,7 @@ static const struct cfg_row rows[] = {
     {"symbol-retries", "SIGIL_SYMBOL_RETRIES", CFG_U32, "4", 0, 10, OFF(symbol_retries), SERVE,
      false, "extra attempts after a 429 or 5xx answer or a failed connection (with backoff)"},
 
-    {"symbolicate-max-bytes", "SIGIL_SYMBOLICATE_MAX_BYTES", CFG_U64, "16777216", 1024, 1073741824,
+    {"symbolicate-max-bytes", "SIGIL_SYMBOLICATE_MAX_BYTES", CFG_U64, "8388608", 1024, 1073741824,
      OFF(symbolicate_max_bytes), SERVE, false,
      "largest symbolication request body; larger ones get 413"},
     {"symbolicate-max-frames", "SIGIL_SYMBOLICATE_MAX_FRAMES", CFG_U64, "250000", 1, 100000000,

@@ -8,9 +8,9 @@
 
 #include "signature/json.h"
 
-/* The tree of a body costs a few times its size; beyond this factor the body is pathological
- * (e.g. deeply nested empty arrays) and refused as too large. */
-#define ARENA_PER_BODY_BYTE 24u
+/* The tree of a body costs a few times its size (about 12 bytes per byte for the densest valid
+ * frames, "[0,1],"); beyond this factor the body is pathological and refused as too large. */
+#define ARENA_PER_BODY_BYTE 16u
 #define ARENA_BASE          (1u << 20)
 
 static sym_err fail(struct srv_symb_error *err, sym_err code, int status, const char *fmt, ...)
@@ -78,6 +78,22 @@ static bool valid_utf8(const unsigned char *s, size_t n)
         i += len;
     }
     return true;
+}
+
+/* Every frame, stack, module and job is a JSON array or object, and the limits bound how many a
+ * valid request has: counting the brackets (a string holding some only makes the count larger)
+ * refuses an oversized request before its tree is built, so the tree's memory follows the limits
+ * and not the body size. */
+static bool too_many_containers(const char *s, size_t n, const struct srv_symb_limits *lim)
+{
+    if (lim->max_frames == 0 || lim->max_modules == 0 || lim->max_stacks == 0)
+        return false;
+    uint64_t allowed = lim->max_frames +
+                       (uint64_t)SRV_SYMB_MAX_JOBS * (lim->max_modules + lim->max_stacks + 4) + 16;
+    uint64_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += s[i] == '[' || s[i] == '{';
+    return count > allowed;
 }
 
 /* Python's len() of a str: code points. */
@@ -393,6 +409,12 @@ sym_err srv_symb_request_parse(const char *body, size_t len, enum srv_symb_versi
     struct sig_json_error jerr;
     if (!valid_utf8((const unsigned char *)body, len)) {
         rc = fail(err, SYM_EPARSE, 400, "Payload is not valid JSON");
+        goto out;
+    }
+    if (too_many_containers(body, len, lim)) {
+        rc = fail(err, SYM_ELIMIT, 413,
+                  "too many frames: this server accepts at most %llu per request",
+                  (unsigned long long)lim->max_frames);
         goto out;
     }
     rc = sig_json_parse(body, len, &r.arena, &payload, &jerr);

@@ -209,6 +209,16 @@ static void test_limits(void)
                  "{\"stacks\": [[[0, 1], [0, 2]]], \"memoryMap\": [[\"a\", \"B\"]]}]}",
                  SRV_SYMB_V5, &lim, 413,
                  "too many frames: this server accepts at most 3 per request");
+    /* A body with far more arrays than the limits allow is refused before its tree is built. */
+    struct sym_buf big;
+    sym_buf_init(&big, 0);
+    sym_buf_append_str(&big, "{\"memoryMap\": [[\"a\", \"B\"]], \"stacks\": [[");
+    for (int i = 0; i < 200; i++)
+        sym_buf_append_str(&big, i ? ", [0, 1]" : "[0, 1]");
+    sym_buf_append_str(&big, "]]}");
+    expect_error(big.data, SRV_SYMB_V5, &lim, 413,
+                 "too many frames: this server accepts at most 3 per request");
+    sym_buf_cleanup(&big);
     /* Deep nesting is not a stack overflow. */
     char deep[20001];
     memset(deep, '[', sizeof(deep) - 1);
