@@ -150,9 +150,15 @@ for rep in $(seq "$cold_reps"); do
   curl -fs -o "$work/cold.out" -H 'Debug: 1' --data-binary @"$work/cold.json" "$url/symbolicate/v5"
   t1=$(date +%s%N)
   cold_rows+="$(python3 - "$work/sigil.log" "$work/cold.out" "$(( (t1 - t0) / 1000 ))" <<'PY'
-import json, sys
+import json, sys, time
 log, out, total_us = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ev = [json.loads(l) for l in open(log) if '"symbolicate_fetch"' in l][-1]
+# The fetch's log line comes once the image is stored, which may be after the answer.
+for _ in range(200):
+    evs = [json.loads(l) for l in open(log) if '"symbolicate_fetch"' in l]
+    if evs:
+        break
+    time.sleep(0.05)
+ev = evs[-1]
 res = json.load(open(out))
 assert res["results"][0]["found_modules"] and all(res["results"][0]["found_modules"].values())
 total = total_us / 1e6
