@@ -101,8 +101,7 @@ static void respond_ok(struct symb_req *sr, h2o_req_t *req)
     h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
 }
 
-/* ---- the request's life -----------------------------------------------------------------------
- */
+/* ---- the request's life --------------------------------------------------------------------- */
 
 static void on_request_gone(void *p)
 {

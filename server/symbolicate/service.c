@@ -86,7 +86,7 @@ struct srv_symbolicator {
 struct srv_symb_call {
     struct srv_symbolicator *svc;
     enum srv_symb_version version;
-    bool debug, parsed;
+    bool debug;
     struct srv_symb_request req;
     struct srv_symb_error err;
     struct srv_symb_resolved *res;
@@ -673,7 +673,6 @@ sym_err srv_symb_call_parse(struct srv_symb_call *c, const char *body, size_t le
         snprintf(c->err.title, sizeof(c->err.title), "Service Unavailable: out of memory");
         return SYM_ENOMEM;
     }
-    c->parsed = true;
     srv_counter_inc(c->svc->m_requests[c->version == SRV_SYMB_V5 ? 1 : 0]);
     srv_counter_add(c->svc->m_frames, c->req.n_frames);
     return SYM_OK;
