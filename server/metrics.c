@@ -142,11 +142,35 @@ struct srv_gauge *srv_metrics_gauge(struct srv_metrics *m, const char *name, con
     return s ? &s->v.gauge : NULL;
 }
 
+static struct srv_histogram *histogram_with(struct srv_metrics *m, const char *name,
+                                            const char *help, const char *labels,
+                                            const uint64_t *bounds, size_t n_bounds, double scale)
+{
+    if (n_bounds > SRV_HIST_BUCKETS - 1)
+        return NULL;
+    struct series *s = get_series(m, name, help, labels, FAM_HISTOGRAM);
+    if (s == NULL)
+        return NULL;
+    /* Set once, before any observation can see the series (registration happens at start). */
+    if (s->v.hist.bounds == NULL) {
+        s->v.hist.bounds = bounds;
+        s->v.hist.n_bounds = n_bounds;
+        s->v.hist.scale = scale;
+    }
+    return &s->v.hist;
+}
+
 struct srv_histogram *srv_metrics_histogram(struct srv_metrics *m, const char *name,
                                             const char *help, const char *labels)
 {
-    struct series *s = get_series(m, name, help, labels, FAM_HISTOGRAM);
-    return s ? &s->v.hist : NULL;
+    return histogram_with(m, name, help, labels, bucket_bounds_us, SRV_HIST_BUCKETS - 1, 1e6);
+}
+
+struct srv_histogram *srv_metrics_histogram_bounds(struct srv_metrics *m, const char *name,
+                                                   const char *help, const char *labels,
+                                                   const uint64_t *bounds, size_t n_bounds)
+{
+    return histogram_with(m, name, help, labels, bounds, n_bounds, 1.0);
 }
 
 void srv_counter_add(struct srv_counter *c, uint64_t n)
@@ -172,16 +196,21 @@ void srv_gauge_add(struct srv_gauge *g, int64_t delta)
         atomic_fetch_add_explicit(&g->value, delta, memory_order_relaxed);
 }
 
-void srv_histogram_observe_us(struct srv_histogram *h, uint64_t micros)
+void srv_histogram_observe(struct srv_histogram *h, uint64_t value)
 {
     if (h == NULL)
         return;
     size_t i = 0;
-    while (i < SRV_HIST_BUCKETS - 1 && micros > bucket_bounds_us[i])
+    while (i < h->n_bounds && value > h->bounds[i])
         i++;
     atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&h->sum_us, micros, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, value, memory_order_relaxed);
+}
+
+void srv_histogram_observe_us(struct srv_histogram *h, uint64_t micros)
+{
+    srv_histogram_observe(h, micros);
 }
 
 static void render_labels(struct sym_buf *out, const char *labels, const char *extra)
@@ -220,11 +249,12 @@ sym_err srv_metrics_render(struct srv_metrics *m, struct sym_buf *out)
                     (long long)atomic_load_explicit(&s->v.gauge.value, memory_order_relaxed));
             } else {
                 uint64_t cum = 0;
-                for (size_t i = 0; i < SRV_HIST_BUCKETS; i++) {
-                    cum += atomic_load_explicit(&s->v.hist.buckets[i], memory_order_relaxed);
+                const struct srv_histogram *h = &s->v.hist;
+                for (size_t i = 0; i <= h->n_bounds; i++) {
+                    cum += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
                     char le[48];
-                    if (i < SRV_HIST_BUCKETS - 1)
-                        snprintf(le, sizeof(le), "le=\"%g\"", (double)bucket_bounds_us[i] / 1e6);
+                    if (i < h->n_bounds)
+                        snprintf(le, sizeof(le), "le=\"%g\"", (double)h->bounds[i] / h->scale);
                     else
                         snprintf(le, sizeof(le), "le=\"+Inf\"");
                     sym_buf_printf(out, "%s_bucket", f->name);

@@ -21,11 +21,15 @@ struct srv_gauge {
     _Atomic int64_t value;
 };
 
-/* Latency histogram in seconds with fixed bucket bounds (see metrics.c). */
+/* A histogram: latency in seconds with fixed bucket bounds (see metrics.c), or sizes and counts
+ * with bounds given at registration. */
 struct srv_histogram {
     _Atomic uint64_t buckets[SRV_HIST_BUCKETS]; /* non-cumulative; rendered cumulative */
     _Atomic uint64_t count;
-    _Atomic uint64_t sum_us;
+    _Atomic uint64_t sum_us; /* sum of the observed values (microseconds for latencies) */
+    const uint64_t *bounds;  /* upper bounds, ascending; the last bucket is +Inf */
+    size_t n_bounds;         /* at most SRV_HIST_BUCKETS - 1 */
+    double scale;            /* value units per rendered unit (1e6 for seconds) */
 };
 
 struct srv_metrics; /* opaque registry */
@@ -45,6 +49,12 @@ struct srv_gauge *srv_metrics_gauge(struct srv_metrics *m, const char *name, con
 struct srv_histogram *srv_metrics_histogram(struct srv_metrics *m, const char *name,
                                             const char *help, const char *labels);
 
+/* A histogram of plain values (sizes, counts) with the given upper bounds (static storage, at
+ * most SRV_HIST_BUCKETS - 1, ascending); observe with srv_histogram_observe(). */
+struct srv_histogram *srv_metrics_histogram_bounds(struct srv_metrics *m, const char *name,
+                                                   const char *help, const char *labels,
+                                                   const uint64_t *bounds, size_t n_bounds);
+
 /* NULL-safe helpers for the hot path. */
 void srv_counter_add(struct srv_counter *c, uint64_t n);
 static inline void srv_counter_inc(struct srv_counter *c)
@@ -55,6 +65,7 @@ uint64_t srv_counter_get(const struct srv_counter *c);
 void srv_gauge_set(struct srv_gauge *g, int64_t v);
 void srv_gauge_add(struct srv_gauge *g, int64_t delta);
 void srv_histogram_observe_us(struct srv_histogram *h, uint64_t micros);
+void srv_histogram_observe(struct srv_histogram *h, uint64_t value);
 
 /* Appends the exposition text to out; the first error of out is returned. */
 sym_err srv_metrics_render(struct srv_metrics *m, struct sym_buf *out);

@@ -76,6 +76,7 @@ struct srv_symbolicator {
     size_t n_idle;
 
     struct srv_counter *m_requests[2], *m_frames, *m_frames_symbolicated, *m_lookup_errors;
+    struct srv_histogram *m_frames_per_request;
     struct srv_counter *m_cache_hit, *m_cache_negative, *m_cache_miss;
     struct srv_counter *m_fetch[4], *m_parses, *m_sym_bytes, *m_stored_bytes;
     struct srv_counter *m_cache_writes, *m_cache_write_errors, *m_joined, *m_flights;
@@ -189,6 +190,11 @@ static void register_metrics(struct srv_symbolicator *s, struct srv_metrics *m)
         srv_metrics_counter(m, "sigil_symbolicate_requests_total", NULL, "version=\"v5\"");
     s->m_frames = srv_metrics_counter(m, "sigil_symbolicate_frames_total",
                                       "Frames in accepted symbolication requests", "");
+    static const uint64_t frame_bounds[] = {1,    10,   50,    100,   250,    500,
+                                            1000, 2500, 10000, 25000, 100000, 1000000};
+    s->m_frames_per_request = srv_metrics_histogram_bounds(
+        m, "sigil_symbolicate_request_frames", "Frames per accepted symbolication request", "",
+        frame_bounds, sizeof(frame_bounds) / sizeof(frame_bounds[0]));
     s->m_frames_symbolicated = srv_metrics_counter(m, "sigil_symbolicate_frames_symbolicated_total",
                                                    "Frames that got a function name", "");
     s->m_lookup_errors = srv_metrics_counter(m, "sigil_symbolicate_lookup_errors_total",
@@ -675,6 +681,7 @@ sym_err srv_symb_call_parse(struct srv_symb_call *c, const char *body, size_t le
     }
     srv_counter_inc(c->svc->m_requests[c->version == SRV_SYMB_V5 ? 1 : 0]);
     srv_counter_add(c->svc->m_frames, c->req.n_frames);
+    srv_histogram_observe(c->svc->m_frames_per_request, c->req.n_frames);
     return SYM_OK;
 }
 

@@ -191,6 +191,12 @@ static void test_metrics_render(void)
     srv_histogram_observe_us(h, 300);
     srv_histogram_observe_us(h, 2000000);
     T_ASSERT(srv_metrics_gauge(m, "x_total", "wrong type", "") == NULL);
+    static const uint64_t bounds[] = {10, 100};
+    struct srv_histogram *sizes =
+        srv_metrics_histogram_bounds(m, "frames", "Frames", "", bounds, 2);
+    srv_histogram_observe(sizes, 7);
+    srv_histogram_observe(sizes, 50);
+    srv_histogram_observe(sizes, 5000);
     struct sym_buf out;
     sym_buf_init(&out, 0);
     T_ASSERT_OK(srv_metrics_render(m, &out));
@@ -199,6 +205,10 @@ static void test_metrics_render(void)
     T_ASSERT(strstr(out.data, "lat_seconds_bucket{le=\"0.0005\"} 1\n") != NULL);
     T_ASSERT(strstr(out.data, "lat_seconds_bucket{le=\"+Inf\"} 2\n") != NULL);
     T_ASSERT(strstr(out.data, "lat_seconds_count 2\n") != NULL);
+    T_ASSERT(strstr(out.data, "frames_bucket{le=\"10\"} 1\n") != NULL);
+    T_ASSERT(strstr(out.data, "frames_bucket{le=\"100\"} 2\n") != NULL);
+    T_ASSERT(strstr(out.data, "frames_bucket{le=\"+Inf\"} 3\n") != NULL);
+    T_ASSERT(strstr(out.data, "frames_sum 5057.000000\n") != NULL);
     double v;
     T_ASSERT_OK(srv_metrics_value(m, "x_total", "route=\"a\"", &v));
     T_ASSERT_EQ((long)v, 3);
