@@ -122,8 +122,22 @@ static const char *bucket_of(const char *storage_url)
     return storage_url;
 }
 
+void srv_app_block_signals(sigset_t *set)
+{
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
 int srv_app_open(struct srv_app *app, const struct srv_config *cfg)
 {
+    /* Before any thread starts (pools, flushers): every thread inherits the mask, so the
+     * shutdown signals reach only the main thread's sigwait, never a default action. */
+    sigset_t set;
+    srv_app_block_signals(&set);
     memset(app, 0, sizeof(*app));
     app->cfg = cfg;
     app->listen_fd = -1;
@@ -461,13 +475,8 @@ int srv_app_serve(struct srv_app *app)
     const struct srv_config *cfg = app->cfg;
     if (open_listener(app) != 0)
         return 1;
-    signal(SIGPIPE, SIG_IGN);
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread; main uses sigwait */
+    srv_app_block_signals(&set);
 
     unsigned n = cfg->workers;
     if (n == 0) {

@@ -7,6 +7,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,6 +84,10 @@ struct srv_app {
     struct srv_counter *m_codeid_hit, *m_codeid_miss;
     struct srv_histogram *m_storage_latency, *m_db_latency;
 };
+
+/* Ignores SIGPIPE and blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and so in every
+ * thread it starts afterwards); fills set with those three for sigwait. */
+void srv_app_block_signals(sigset_t *set);
 
 /* Builds the app from cfg: opens storage, the database pool (checking the schema, migrating first
  * when configured), metrics, caches and the blocking pool. On failure prints one line to stderr
