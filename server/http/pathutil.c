@@ -156,29 +156,51 @@ h2o_iovec_t srv_percent_encode_path(h2o_mem_pool_t *pool, const char *s, size_t 
     return h2o_iovec_init(out, o);
 }
 
-bool srv_query_get(h2o_mem_pool_t *pool, h2o_iovec_t query, const char *key, h2o_iovec_t *out)
+bool srv_form_find(const char *data, size_t len, const char *key, const char **value,
+                   size_t *value_len)
 {
     size_t klen = strlen(key);
-    const char *p = query.base, *end = query.base + query.len;
+    const char *p = data, *end = data + len;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         const char *kend = eq ? eq : stop;
         if ((size_t)(kend - p) == klen && memcmp(p, key, klen) == 0) {
-            const char *v = eq ? eq + 1 : stop;
-            size_t n = (size_t)(stop - v);
-            char *plus = h2o_mem_alloc_pool(pool, n + 1);
-            for (size_t i = 0; i < n; i++)
-                plus[i] = v[i] == '+' ? ' ' : v[i];
-            char *decoded = h2o_mem_alloc_pool(pool, n + 1);
-            long len = srv_percent_decode(plus, n, decoded);
-            if (len < 0)
-                return false;
-            *out = h2o_iovec_init(decoded, (size_t)len);
+            *value = eq ? eq + 1 : stop;
+            *value_len = (size_t)(stop - *value);
             return true;
         }
         p = stop + 1;
     }
     return false;
+}
+
+size_t srv_form_decode(const char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == '+') {
+            out[o++] = ' ';
+        } else if (in[i] == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+bool srv_query_get(h2o_mem_pool_t *pool, h2o_iovec_t query, const char *key, h2o_iovec_t *out)
+{
+    const char *v;
+    size_t n;
+    if (!srv_form_find(query.base, query.len, key, &v, &n))
+        return false;
+    char *decoded = h2o_mem_alloc_pool(pool, n + 1);
+    size_t len = srv_form_decode(v, n, decoded);
+    *out = h2o_iovec_init(decoded, len);
+    return true;
 }

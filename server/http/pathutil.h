@@ -46,8 +46,18 @@ bool srv_hex_valid(const char *s, size_t n);
  * (pool memory) and returns the encoded iovec. */
 h2o_iovec_t srv_percent_encode_path(h2o_mem_pool_t *pool, const char *s, size_t n);
 
-/* Value of the first `key` parameter of a query string, form-decoded ('+' is a space, %XX),
- * copied into pool. False when absent or malformed. */
+/* Finds the first `key` parameter of an application/x-www-form-urlencoded text (a query string
+ * or a form body): true and its raw value (a slice of data, empty for "key" or "key=") when
+ * present. */
+bool srv_form_find(const char *data, size_t len, const char *key, const char **value,
+                   size_t *value_len);
+/* Form-decodes in[0..n) into out (capacity >= n + 1, NUL-terminated) as browsers and Python's
+ * parse_qs do: '+' is a space, valid %XX escapes are decoded, anything else is kept as is.
+ * Returns the decoded length. */
+size_t srv_form_decode(const char *in, size_t n, char *out);
+
+/* Value of the first `key` parameter of a query string, form-decoded, copied into pool. False
+ * when absent. */
 bool srv_query_get(h2o_mem_pool_t *pool, h2o_iovec_t query, const char *key, h2o_iovec_t *out);
 
 #endif
