@@ -136,7 +136,15 @@ static enum eocd_result read_eocd(int fd, uint64_t file_size, struct eocd *out)
     return res;
 }
 
-enum cd_result { CD_COUNTED, CD_TOO_MANY, CD_BAD, CD_IOERR };
+enum cd_result { CD_COUNTED, CD_TOO_MANY, CD_BAD, CD_IOERR, CD_METHOD };
+
+/* Stored, deflate and bzip2: what zip tools write for symbol archives, decoded in bounded memory.
+ * LZMA, XZ and Zstandard take their dictionary size from the archive, so one hostile member
+ * could make the decoder allocate gigabytes: refused. */
+static bool method_allowed(uint16_t method)
+{
+    return method == 0 || method == 8 || method == 12;
+}
 
 /* Counts the central-directory headers, stopping past max: libarchive loads the whole directory
  * before returning the first entry and, like Python, walks it by size, whatever count the end
@@ -154,6 +162,13 @@ static enum cd_result count_cd(int fd, const struct eocd *e, uint32_t max, uint6
             break;
         if (++n > max)
             return CD_TOO_MANY;
+        if (!method_allowed(le16(h + 10)))
+            return CD_METHOD;
+        /* The decoder may follow the local header's method: check it too. */
+        unsigned char lh[30];
+        if (pread_full(fd, lh, sizeof(lh), le32(h + 42)) && memcmp(lh, "PK\x03\x04", 4) == 0 &&
+            !method_allowed(le16(lh + 8)))
+            return CD_METHOD;
         pos += 46u + le16(h + 28) + le16(h + 30) + le16(h + 32);
         if (pos > end)
             break;
@@ -252,6 +267,9 @@ sym_err symup_zip_open(const char *path, const struct symup_zip_limits *lim, str
         return symup__fail(err, SYM_EIO, SYMUP_R_IO, "cannot read the archive");
     if (cr == CD_BAD)
         return symup__fail(err, SYM_EPARSE, SYMUP_R_NOT_ZIP, "File is not a zip file");
+    if (cr == CD_METHOD)
+        return symup__fail(err, SYM_EINVAL, SYMUP_R_METHOD,
+                           "Zip members must be stored, deflated or bzip2-compressed");
     if (cr == CD_TOO_MANY || eo.entries > lim->max_members)
         return symup__fail(err, SYM_ELIMIT, SYMUP_R_TOO_MANY_MEMBERS,
                            "Zip file has too many members (the limit is %lu)",

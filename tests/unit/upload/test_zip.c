@@ -133,5 +133,43 @@ static void test_names_ignore_process_locale(void)
     scratch_done(&s);
 }
 
+/* Compression methods whose decoders size their memory from the archive (LZMA, XZ, Zstandard)
+ * are refused before any member is decoded; stored, deflate and bzip2 are accepted. */
+static void test_compression_methods(void)
+{
+    static const uint16_t refused[] = {14, 93, 95, 99};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        struct scratch s;
+        scratch_init(&s);
+        struct zipw *z = zipw_new();
+        struct zipw_opts lzma = {.method = refused[i]};
+        zipw_file(z, "a.pdb/ABC/a.sym", "MODULE windows x86 ABC a.pdb\n");
+        zipw_add(z, "b.pdb/ABC/b.sym", 15, "\x09\x14\x05\x00\x5d\x00\x00\x00\x80", 9, &lzma);
+        zipw_write(z, s.zip);
+        struct symup_zip_limits lim;
+        symup_zip_limits_init(&lim);
+        struct symup_zip *zr = NULL;
+        struct symup_error err;
+        T_ASSERT_ERR(symup_zip_open(s.zip, &lim, &zr, &err), SYM_EINVAL);
+        T_ASSERT_EQ(err.reason, SYMUP_R_METHOD);
+        T_ASSERT(symup_error_is_input(&err));
+        scratch_done(&s);
+    }
+    struct scratch s;
+    scratch_init(&s);
+    struct zipw *z = zipw_new();
+    struct zipw_opts def = {.deflate = true};
+    zipw_add(z, "a.pdb/ABC/a.sym", 15, "MODULE x\n", 9, &def);
+    zipw_file(z, "b.pdb/ABC/b.sym", "MODULE y\n");
+    zipw_write(z, s.zip);
+    struct symup_zip_limits lim;
+    symup_zip_limits_init(&lim);
+    struct symup_zip *zr = NULL;
+    struct symup_error err;
+    T_ASSERT_OK(symup_zip_open(s.zip, &lim, &zr, &err));
+    symup_zip_close(zr);
+    scratch_done(&s);
+}
+
 T_LIST(T_TEST(test_iterate_and_read), T_TEST(test_skip_unread_and_misuse),
-       T_TEST(test_names_ignore_process_locale))
+       T_TEST(test_names_ignore_process_locale), T_TEST(test_compression_methods))

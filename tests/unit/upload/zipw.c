@@ -110,7 +110,7 @@ void zipw_add(struct zipw *z, const char *name, size_t name_len, const void *dat
         payload = cdata;
     }
     uint32_t usize = opts->override_size ? opts->size : (uint32_t)len;
-    uint16_t method = opts->deflate ? 8 : 0;
+    uint16_t method = opts->method ? opts->method : opts->deflate ? 8 : 0;
     uint32_t offset = (uint32_t)z->local.len;
 
     put32(&z->local, 0x04034b50);

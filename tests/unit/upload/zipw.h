@@ -17,7 +17,8 @@ struct zipw_opts {
     uint32_t mode;      /* Unix st_mode (type + permissions); 0 means 0100644 */
     bool override_size; /* declare size instead of the data length */
     uint32_t size;
-    bool bad_crc; /* store a wrong CRC-32 */
+    bool bad_crc;    /* store a wrong CRC-32 */
+    uint16_t method; /* when non-zero: this method number written as is (data stored raw) */
 };
 
 struct zipw;

@@ -22,28 +22,29 @@
  *   SYM_EIO     IO: reading the archive or writing a temporary file failed;
  *   SYM_ENOMEM  NOMEM;
  *   SYM_EINVAL  CONFIG: the caller's configuration or arguments are wrong (a server bug, 500). */
-#define SYMUP_REASON_MAP(X)                                                       \
-    X(NONE, "none")                       /* no error */                          \
-    X(NOT_ZIP, "not_zip")                 /* "File is not a zip file" */          \
-    X(CORRUPT, "corrupt")                 /* damaged member data or directory */  \
-    X(BAD_NAME, "bad_name")               /* member name is not valid UTF-8 */    \
-    X(ENCRYPTED, "encrypted")             /* password-protected member */         \
-    X(DUPLICATE, "duplicate")             /* same name, different sizes */        \
-    X(UNSAFE_PATH, "unsafe_path")         /* absolute, "." or ".." component */   \
-    X(NOT_REGULAR, "not_regular")         /* symlink, hard link, device... */     \
-    X(SNIPPET, "snippet")                 /* name contains a forbidden snippet */ \
-    X(PATTERN, "pattern")                 /* "Unrecognized file pattern..." */    \
-    X(KEY_TOO_LONG, "key_too_long")       /* component > 255 or key > 300 */      \
-    X(KEY_CONFLICT, "key_conflict")       /* two names map to one stored key */   \
-    X(EMPTY, "empty")                     /* nothing to upload */                 \
-    X(HEADER_MISMATCH, "header_mismatch") /* strict mode: MODULE vs path */       \
-    X(TOO_MANY_MEMBERS, "too_many_members")                                       \
-    X(MEMBER_TOO_LARGE, "member_too_large")                                       \
-    X(TOTAL_TOO_LARGE, "total_too_large")                                         \
-    X(RATIO, "ratio")                                                             \
-    X(NAME_TOO_LONG, "name_too_long")                                             \
-    X(IO, "io")                                                                   \
-    X(NOMEM, "nomem")                                                             \
+#define SYMUP_REASON_MAP(X)                                                                \
+    X(NONE, "none")                       /* no error */                                   \
+    X(NOT_ZIP, "not_zip")                 /* "File is not a zip file" */                   \
+    X(CORRUPT, "corrupt")                 /* damaged member data or directory */           \
+    X(BAD_NAME, "bad_name")               /* member name is not valid UTF-8 */             \
+    X(ENCRYPTED, "encrypted")             /* password-protected member */                  \
+    X(METHOD, "method")                   /* compression other than store/deflate/bzip2 */ \
+    X(DUPLICATE, "duplicate")             /* same name, different sizes */                 \
+    X(UNSAFE_PATH, "unsafe_path")         /* absolute, "." or ".." component */            \
+    X(NOT_REGULAR, "not_regular")         /* symlink, hard link, device... */              \
+    X(SNIPPET, "snippet")                 /* name contains a forbidden snippet */          \
+    X(PATTERN, "pattern")                 /* "Unrecognized file pattern..." */             \
+    X(KEY_TOO_LONG, "key_too_long")       /* component > 255 or key > 300 */               \
+    X(KEY_CONFLICT, "key_conflict")       /* two names map to one stored key */            \
+    X(EMPTY, "empty")                     /* nothing to upload */                          \
+    X(HEADER_MISMATCH, "header_mismatch") /* strict mode: MODULE vs path */                \
+    X(TOO_MANY_MEMBERS, "too_many_members")                                                \
+    X(MEMBER_TOO_LARGE, "member_too_large")                                                \
+    X(TOTAL_TOO_LARGE, "total_too_large")                                                  \
+    X(RATIO, "ratio")                                                                      \
+    X(NAME_TOO_LONG, "name_too_long")                                                      \
+    X(IO, "io")                                                                            \
+    X(NOMEM, "nomem")                                                                      \
     X(CONFIG, "config")
 
 enum symup_reason {
