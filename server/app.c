@@ -416,6 +416,12 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
     h2o_context_request_shutdown(&w->ctx);
 }
 
+static void flush_access_log(h2o_timeout_entry_t *entry)
+{
+    struct srv_worker *w = H2O_STRUCT_FROM_MEMBER(struct srv_worker, access_log_flush, entry);
+    srv_log_flush_buf(&w->access_log);
+}
+
 static void *worker_main(void *arg)
 {
     struct srv_worker *w = arg;
@@ -438,8 +444,12 @@ static void *worker_main(void *arg)
     /* Let the last responses and connection closes go out. */
     for (int i = 0; i < 5; i++)
         h2o_evloop_run(loop, 10);
-    if (w->jobs_outstanding != 0)
+    if (h2o_timeout_is_linked(&w->access_log_flush))
+        h2o_timeout_unlink(&w->access_log_flush);
+    if (w->jobs_outstanding != 0) {
+        srv_log_flush_buf(&w->access_log);
         return NULL; /* a job will still post to this loop's queue: keep the loop alive */
+    }
     /* h2o 2.2.5 leaves its own entries in some timeouts (one_sec_timeout) and asserts in
      * h2o_context_dispose that they are empty; every connection is gone, so drop them. */
     h2o_timeout_t *timeouts[] = {&w->ctx.zero_timeout,
@@ -467,6 +477,9 @@ static void *worker_main(void *arg)
     (void)queue;
 #endif
     h2o_evloop_destroy(loop);
+    /* After the context: disposing it may still finish (and log) requests. */
+    srv_log_flush_buf(&w->access_log);
+    sym_buf_cleanup(&w->access_log);
     return NULL;
 }
 
@@ -498,6 +511,8 @@ int srv_app_serve(struct srv_app *app)
         h2o_context_init(&w->ctx, loop, &app->h2o);
         h2o_multithread_register_receiver(w->ctx.queue, &w->completions, srv_jobs_on_complete);
         h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+        sym_buf_init(&w->access_log, 1u << 20);
+        w->access_log_flush.cb = flush_access_log;
         w->accept_ctx.ctx = &w->ctx;
         w->accept_ctx.hosts = app->h2o.hosts;
         int fd = dup(app->listen_fd);

@@ -42,6 +42,8 @@ struct srv_worker {
     uint64_t inflight;         /* requests started and not yet disposed; loop thread only */
     uint64_t next_req_id;      /* loop thread only */
     uint64_t jobs_outstanding; /* jobs whose done() will be delivered here; loop thread only */
+    struct sym_buf access_log; /* lines not yet written; loop thread only */
+    h2o_timeout_entry_t access_log_flush;
     bool stopping;
 };
 

@@ -38,7 +38,7 @@ deploy/dev/postgres.sh createdb "$work/pg" bench >/dev/null
 export SIGIL_DATABASE_URL=$(deploy/dev/postgres.sh url "$work/pg" bench)
 export SIGIL_STORAGE_URL=file://$work/storage
 export SIGIL_CACHE_DIR=$work/cache
-export SIGIL_ACCESS_LOG=false
+export SIGIL_ACCESS_LOG=${SIGIL_BENCH_ACCESS_LOG:-false}
 export SIGIL_WORKERS=$threads
 "$sigil" migrate >/dev/null
 

@@ -198,7 +198,15 @@ static void on_request_disposed(void *p)
             json_object_set_new(f, "request_id", json_string(rc->request_id));
             if (rc->cache_state != NULL)
                 json_object_set_new(f, "cache", json_string(rc->cache_state));
-            srv_log_json(&app->log, SRV_LOG_INFO, "access", f, NULL);
+            struct srv_worker *w = rc->worker;
+            bool was_empty = w->access_log.len == 0;
+            srv_log_append(&app->log, SRV_LOG_INFO, "access", f, &w->access_log);
+            /* Lines go out in batches: when the buffer is large, else within 100 ms. */
+            if (w->access_log.len >= 32768)
+                srv_log_flush_buf(&w->access_log);
+            else if (was_empty && w->access_log.len > 0 &&
+                     !h2o_timeout_is_linked(&w->access_log_flush))
+                h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, &w->access_log_flush);
         }
     }
     rc->worker->inflight--;
