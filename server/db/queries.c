@@ -191,29 +191,41 @@ void db_format_time_us(int64_t us, char out[40])
     snprintf(out + n, 40 - n, ".%06dZ", (int)(us % 1000000));
 }
 
-sym_err db_file_insert(PGconn *conn, const struct db_file *f, int64_t *id_out, struct sym_diag *d)
-{
+/* The 13 parameters a file row takes, in the order of SQL_FILE_INSERT; strings point into b. */
+struct file_row_params {
     char upload_id[24], size[24], created[40];
-    snprintf(upload_id, sizeof(upload_id), "%" PRId64, f->upload_id);
-    snprintf(size, sizeof(size), "%" PRIu64, f->size);
+    const char *values[13];
+};
+
+static void file_row_params_init(struct file_row_params *b, const struct db_file *f)
+{
+    snprintf(b->upload_id, sizeof(b->upload_id), "%" PRId64, f->upload_id);
+    snprintf(b->size, sizeof(b->size), "%" PRIu64, f->size);
     if (f->created_at_us > 0)
-        db_format_time_us(f->created_at_us, created);
-    const char *params[] = {
-        f->upload_id > 0 ? upload_id : NULL,
+        db_format_time_us(f->created_at_us, b->created);
+    const char *values[13] = {
+        f->upload_id > 0 ? b->upload_id : NULL,
         f->bucket_name,
         f->key,
         f->update ? "true" : "false",
         f->compressed ? "true" : "false",
-        size,
+        b->size,
         f->try_symbols ? "true" : "false",
         f->debug_filename,
         f->debug_id,
         f->code_file,
         f->code_id,
         f->generator,
-        f->created_at_us > 0 ? created : NULL,
+        f->created_at_us > 0 ? b->created : NULL,
     };
-    return single_id(conn, SQL_FILE_INSERT, 13, params, id_out, d);
+    memcpy(b->values, values, sizeof(values));
+}
+
+sym_err db_file_insert(PGconn *conn, const struct db_file *f, int64_t *id_out, struct sym_diag *d)
+{
+    struct file_row_params p;
+    file_row_params_init(&p, f);
+    return single_id(conn, SQL_FILE_INSERT, 13, p.values, id_out, d);
 }
 
 /* ---- Upload pipeline ------------------------------------------------------------------------ */
@@ -369,11 +381,9 @@ static sym_err query_json_one(PGconn *conn, const char *sql, int n, const char *
 sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, bool any_size,
                        int64_t *id_out, struct sym_diag *d)
 {
-    char upload_id[24], size[24], created[40], since[40], completed[40];
-    snprintf(upload_id, sizeof(upload_id), "%" PRId64, f->upload_id);
-    snprintf(size, sizeof(size), "%" PRIu64, f->size);
-    if (f->created_at_us > 0)
-        db_format_time_us(f->created_at_us, created);
+    char since[40], completed[40];
+    struct file_row_params fp;
+    file_row_params_init(&fp, f);
     if (f->completed_at_us > 0)
         db_format_time_us(f->completed_at_us, completed);
     if (since_us > 0)
@@ -383,24 +393,11 @@ sym_err db_file_record(PGconn *conn, const struct db_file *f, int64_t since_us, 
     sym_buf_printf(&lock, "%s\n%s\n%d", f->bucket_name, f->key, f->try_symbols ? 1 : 0);
     if (sym_buf_err(&lock) != SYM_OK)
         return sym_diag_set(d, SYM_ENOMEM, "out of memory");
-    const char *params[] = {
-        f->upload_id > 0 ? upload_id : NULL,
-        f->bucket_name,
-        f->key,
-        f->update ? "true" : "false",
-        f->compressed ? "true" : "false",
-        size,
-        f->try_symbols ? "true" : "false",
-        f->debug_filename,
-        f->debug_id,
-        f->code_file,
-        f->code_id,
-        f->generator,
-        f->created_at_us > 0 ? created : NULL,
-        since_us > 0 ? since : NULL,
-        any_size ? "true" : "false",
-        f->completed_at_us > 0 ? completed : NULL,
-    };
+    const char *params[16];
+    memcpy(params, fp.values, sizeof(fp.values));
+    params[13] = since_us > 0 ? since : NULL;
+    params[14] = any_size ? "true" : "false";
+    params[15] = f->completed_at_us > 0 ? completed : NULL;
     const char *lock_params[] = {lock.data};
     PGresult *res = NULL;
     sym_err rc = db_tx_begin(conn, d);
