@@ -263,9 +263,9 @@ sym_err srv_metrics_render(struct srv_metrics *m, struct sym_buf *out)
                 }
                 sym_buf_printf(out, "%s_sum", f->name);
                 render_labels(out, s->labels, NULL);
-                sym_buf_printf(
-                    out, " %.6f\n",
-                    (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / h->scale);
+                sym_buf_printf(out, " %.6f\n",
+                               (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) /
+                                   h->scale);
                 sym_buf_printf(out, "%s_count", f->name);
                 render_labels(out, s->labels, NULL);
                 sym_buf_printf(out, " %llu\n",
