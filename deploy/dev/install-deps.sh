@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates curl python3
   libh2o-evloop-dev libpq-dev libcurl4-openssl-dev libarchive-dev libjansson-dev liblmdb-dev
   libpcre2-dev zlib1g-dev libdeflate-dev libssl-dev
-  postgresql clang libclang-rt-14-dev
+  postgresql clang libclang-rt-14-dev clang-format
   wrk zip unzip
 )
 # Node.js (for s3rver): Debian's packages unless a node with npm is already installed (a node
