@@ -118,8 +118,10 @@ static sym_err load(void *vctx, struct sym_buf *image, struct srv_image_meta *me
     return last;
 }
 
-static sym_err try_path(struct srv_local_source *s, const char *rel, struct sw_symbols *out)
+/* srv_sym_try_fn: ctx is the source. */
+static sym_err try_path(void *ctx, const char *rel, struct sw_symbols *out)
 {
+    struct srv_local_source *s = ctx;
     struct load_ctx lc = {s, rel};
     struct srv_cached_image ci;
     sym_err rc = srv_image_cache_get(s->cache, rel, load, &lc, &ci);
@@ -136,21 +138,7 @@ static sym_err try_path(struct srv_local_source *s, const char *rel, struct sw_s
 
 static sym_err get(void *impl, const struct sw_module_key *key, struct sw_symbols *out)
 {
-    struct srv_local_source *s = impl;
-    char rel[1024];
-    sym_err rc = SYM_ENOTFOUND;
-    /* Breakpad falls back to the code file name when there is no debug file (MinGW). */
-    const char *debug_file = key->debug_file[0] ? key->debug_file : key->code_file;
-    if (key->debug_id[0] != '\0' &&
-        srv_sym_path(debug_file, key->debug_id, false, rel, sizeof(rel)) == SYM_OK) {
-        rc = try_path(s, rel, out);
-        if (rc != SYM_ENOTFOUND)
-            return rc;
-    }
-    if (key->code_id[0] != '\0' &&
-        srv_sym_path(key->code_file, key->code_id, true, rel, sizeof(rel)) == SYM_OK)
-        rc = try_path(s, rel, out);
-    return rc;
+    return srv_sym_find(key, false, try_path, impl, out);
 }
 
 static void release(void *impl, const struct sw_symbols *syms)

@@ -82,8 +82,10 @@ static sym_err loader(void *vctx, struct sym_buf *image, struct srv_image_meta *
 }
 
 /* Looks one store path ("<file>/<id>/<name>.sym") up as v1/<...>. */
-static sym_err try_rel(struct srv_store_source *s, const char *rel, struct sw_symbols *out)
+/* srv_sym_try_fn: ctx is the source. */
+static sym_err try_rel(void *ctx, const char *rel, struct sw_symbols *out)
 {
+    struct srv_store_source *s = ctx;
     const char *a = rel, *b = strchr(a, '/');
     const char *c = b ? strchr(b + 1, '/') : NULL;
     if (b == NULL || c == NULL)
@@ -120,32 +122,9 @@ static sym_err try_rel(struct srv_store_source *s, const char *rel, struct sw_sy
     return SYM_OK;
 }
 
-static void upper(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'a' && *s <= 'z')
-            *s = (char)(*s - 'a' + 'A');
-}
-
 static sym_err get(void *impl, const struct sw_module_key *key, struct sw_symbols *out)
 {
-    struct srv_store_source *s = impl;
-    char rel[1024], id[256];
-    sym_err rc = SYM_ENOTFOUND;
-    const char *debug_file = key->debug_file[0] ? key->debug_file : key->code_file;
-    if (key->debug_id[0] != '\0' && strlen(key->debug_id) < sizeof(id)) {
-        memcpy(id, key->debug_id, strlen(key->debug_id) + 1);
-        upper(id); /* stored debug ids are upper-case */
-        if (srv_sym_path(debug_file, id, false, rel, sizeof(rel)) == SYM_OK) {
-            rc = try_rel(s, rel, out);
-            if (rc != SYM_ENOTFOUND)
-                return rc;
-        }
-    }
-    if (key->code_id[0] != '\0' &&
-        srv_sym_path(key->code_file, key->code_id, true, rel, sizeof(rel)) == SYM_OK)
-        rc = try_rel(s, rel, out);
-    return rc;
+    return srv_sym_find(key, true, try_rel, impl, out);
 }
 
 static void release(void *impl, const struct sw_symbols *syms)

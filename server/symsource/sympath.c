@@ -63,3 +63,27 @@ sym_err srv_sym_path(const char *name, const char *id, bool by_code_file, char *
         return SYM_ELIMIT;
     return SYM_OK;
 }
+
+sym_err srv_sym_find(const struct sw_module_key *key, bool upper_debug_id, srv_sym_try_fn try_rel,
+                     void *ctx, struct sw_symbols *out)
+{
+    char rel[1024], id[256];
+    sym_err rc = SYM_ENOTFOUND;
+    const char *debug_file = key->debug_file[0] ? key->debug_file : key->code_file;
+    size_t id_len = strlen(key->debug_id);
+    if (id_len > 0 && id_len < sizeof(id)) {
+        for (size_t i = 0; i <= id_len; i++) {
+            char c = key->debug_id[i];
+            id[i] = upper_debug_id && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        }
+        if (srv_sym_path(debug_file, id, false, rel, sizeof(rel)) == SYM_OK) {
+            rc = try_rel(ctx, rel, out);
+            if (rc != SYM_ENOTFOUND)
+                return rc;
+        }
+    }
+    if (key->code_id[0] != '\0' &&
+        srv_sym_path(key->code_file, key->code_id, true, rel, sizeof(rel)) == SYM_OK)
+        rc = try_rel(ctx, rel, out);
+    return rc;
+}

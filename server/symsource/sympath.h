@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "stackwalk/supplier.h"
 #include "sym/err.h"
 
 /* Writes "<name>/<id>/<symfile>" into out. by_code_file selects the code-file form (its
@@ -19,5 +20,14 @@
  * '%'; SYM_ELIMIT when out is too small. */
 SYM_MUST_CHECK sym_err srv_sym_path(const char *name, const char *id, bool by_code_file, char *out,
                                     size_t out_len);
+
+/* Looks a module up the way Breakpad's symbol stores are searched: its debug path first (the
+ * code file standing in for a missing debug file, as MinGW builds need), then its code path.
+ * try_rel(ctx, rel, out) loads one store-relative path and returns SYM_ENOTFOUND to go on.
+ * upper_debug_id upper-cases the debug id first (stores that keep ids upper-case). Returns the
+ * first answer other than SYM_ENOTFOUND, else SYM_ENOTFOUND. */
+typedef sym_err (*srv_sym_try_fn)(void *ctx, const char *rel, struct sw_symbols *out);
+sym_err srv_sym_find(const struct sw_module_key *key, bool upper_debug_id, srv_sym_try_fn try_rel,
+                     void *ctx, struct sw_symbols *out);
 
 #endif
