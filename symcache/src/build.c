@@ -306,7 +306,7 @@ static sym_err append_inlines(struct builder *b, const struct binl *in, size_t n
     if (!vec_reserve(&b->blocks, 1, VARINT_MAX))
         return SYM_ENOMEM;
     b->blocks.len += varint_put((uint8_t *)b->blocks.data + b->blocks.len, n_depths);
-    struct vec resolved = {NULL, 0, 0};
+    struct vec resolved = {.data = NULL};
     sym_err rc = SYM_OK;
     for (size_t d = 0; d < n_depths && rc == SYM_OK; d++) {
         size_t first = d ? count[d - 1] : 0;

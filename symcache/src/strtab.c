@@ -8,12 +8,30 @@
 
 /* ---- strtab ------------------------------------------------------------------------------- */
 
+/* Slot arrays are written at random, so each of their pages is faulted in almost at once: the
+ * large ones are regions (sym/alloc.h), which can be backed by huge pages. */
+static uint64_t *slots_new(size_t n)
+{
+    size_t bytes = n * sizeof(uint64_t);
+    return bytes >= VEC_REGION_MIN ? sym_region_grow(NULL, 0, bytes)
+                                   : sym_calloc(n, sizeof(uint64_t));
+}
+
+static void slots_free(uint64_t *slots, size_t n)
+{
+    size_t bytes = n * sizeof(uint64_t);
+    if (bytes >= VEC_REGION_MIN)
+        sym_region_free(slots, bytes);
+    else
+        sym_free(slots);
+}
+
 sym_err strtab_init(struct strtab *t, uint64_t max_bytes)
 {
     memset(t, 0, sizeof(*t));
     t->max_bytes = max_bytes;
     t->n_slots = 1024;
-    t->slots = sym_calloc(t->n_slots, sizeof(uint64_t));
+    t->slots = slots_new(t->n_slots);
     return t->slots ? SYM_OK : SYM_ENOMEM;
 }
 
@@ -25,7 +43,7 @@ void strtab_cleanup(struct strtab *t)
 
 void strtab_drop_index(struct strtab *t)
 {
-    sym_free(t->slots);
+    slots_free(t->slots, t->n_slots);
     t->slots = NULL;
     t->n_slots = t->n_used = 0;
 }
@@ -33,7 +51,7 @@ void strtab_drop_index(struct strtab *t)
 static sym_err strtab_grow(struct strtab *t)
 {
     size_t n = t->n_slots * 2;
-    uint64_t *slots = sym_calloc(n, sizeof(uint64_t));
+    uint64_t *slots = slots_new(n);
     if (slots == NULL)
         return SYM_ENOMEM;
     for (size_t i = 0; i < t->n_slots; i++) {
@@ -46,7 +64,7 @@ static sym_err strtab_grow(struct strtab *t)
             j = (j + 1) & (n - 1);
         slots[j] = e;
     }
-    sym_free(t->slots);
+    slots_free(t->slots, t->n_slots);
     t->slots = slots;
     t->n_slots = n;
     return SYM_OK;
@@ -123,7 +141,7 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
 void idmap_cleanup(struct idmap *m)
 {
     sym_free(m->direct);
-    sym_free(m->slots);
+    slots_free(m->slots, m->n_slots);
     memset(m, 0, sizeof(*m));
 }
 
@@ -195,7 +213,7 @@ static sym_err idmap_hashed(struct idmap *m, uint32_t id, uint32_t *index, bool 
     if (m->n_used * 2 <= m->n_slots)
         return SYM_OK;
     size_t n = m->n_slots * 2;
-    uint64_t *slots = sym_calloc(n, sizeof(uint64_t));
+    uint64_t *slots = slots_new(n);
     if (slots == NULL)
         return SYM_ENOMEM;
     for (size_t k = 0; k < m->n_slots; k++) {
@@ -207,7 +225,7 @@ static sym_err idmap_hashed(struct idmap *m, uint32_t id, uint32_t *index, bool 
             j = (j + 1) & (n - 1);
         slots[j] = e;
     }
-    sym_free(m->slots);
+    slots_free(m->slots, m->n_slots);
     m->slots = slots;
     m->n_slots = n;
     return SYM_OK;

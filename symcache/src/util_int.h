@@ -17,36 +17,36 @@
 
 /* ---- Growable array of fixed-size elements ------------------------------------------------ */
 
-/* len/cap count elements; the element size is passed to each call. Memory from sym_realloc. */
+/* len/cap count elements; the element size is passed to each call. Small arrays live in
+ * sym_realloc memory; from VEC_REGION_MIN bytes on, in a region (sym/alloc.h) that grows
+ * without copying. map_bytes is the region size, 0 while the array is malloc'd. */
 struct vec {
     void *data;
     size_t len, cap;
+    size_t map_bytes;
 };
+
+#define VEC_REGION_MIN ((size_t)1 << 20)
 
 static inline void vec_free(struct vec *v)
 {
-    sym_free(v->data);
+    if (v->map_bytes != 0)
+        sym_region_free(v->data, v->map_bytes);
+    else
+        sym_free(v->data);
     v->data = NULL;
-    v->len = v->cap = 0;
+    v->len = v->cap = v->map_bytes = 0;
 }
+
+/* Out of line: the growth path of vec_reserve. */
+bool vec_grow(struct vec *v, size_t esz, size_t extra);
 
 /* Makes room for `extra` more elements; false on overflow or OOM (v unchanged). */
 static inline bool vec_reserve(struct vec *v, size_t esz, size_t extra)
 {
     if (SYM_LIKELY(v->cap - v->len >= extra))
         return true;
-    if (extra > SIZE_MAX / esz - v->len)
-        return false;
-    size_t need = v->len + extra;
-    size_t cap = v->cap ? v->cap : 16;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 4 ? need : cap * 2;
-    void *p = sym_reallocarray(v->data, cap, esz);
-    if (p == NULL)
-        return false;
-    v->data = p;
-    v->cap = cap;
-    return true;
+    return vec_grow(v, esz, extra);
 }
 
 /* Appends one uninitialised element and returns it, or NULL on OOM. */

@@ -15,6 +15,19 @@ void *sym_reallocarray(void *p, size_t n, size_t size);
 char *sym_strndup(const char *s, size_t n); /* copies at most n bytes and NUL-terminates */
 void sym_free(void *p);
 
+/* Large growable regions (tables of many megabytes): an anonymous mapping that grows without
+ * copying. sym_region_grow(NULL, 0, n) creates one of at least n bytes (zero-filled);
+ * sym_region_grow(p, old, n) grows the region p created with size old to at least n bytes and
+ * returns its possibly moved address (contents kept, new bytes zero). On failure it returns
+ * NULL and p is untouched and still owned. Free with sym_region_free(p, size) with the size
+ * last passed to sym_region_grow. The fault hook applies. */
+void *sym_region_grow(void *p, size_t old_size, size_t new_size);
+void sym_region_free(void *p, size_t size); /* NULL is a no-op */
+
+/* A hint for a large block from sym_malloc that is about to be filled (a whole image): back it
+ * with huge pages where the kernel can. Changes nothing else; small blocks are left alone. */
+void sym_alloc_hint_huge(void *p, size_t size);
+
 /* Test hook: when fail_at > 0, the fail_at-th allocation from now returns NULL (once).
  * sym_alloc_count() returns the allocations made since the last sym_alloc_fail_at() call.
  * Not thread-safe; for single-threaded tests only. */

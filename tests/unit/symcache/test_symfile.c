@@ -885,6 +885,75 @@ static void test_number_forms(void)
     }
 }
 
+/* A module large enough that the builder's tables outgrow the heap and become regions
+ * (sym_region_grow): lookups agree with the generated records, and a failure at every
+ * allocation, the region growths included, is SYM_ENOMEM without a leak. */
+static void big_module(struct sym_buf *text, unsigned n_funcs)
+{
+    sym_buf_init(text, 0);
+    sym_buf_append_str(text, "MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 big.so\n");
+    for (unsigned f = 0; f < 64; f++)
+        sym_buf_printf(text, "FILE %u /src/dir%u/file%u.cpp\n", f, f % 7, f);
+    for (unsigned i = 0; i < n_funcs; i++) {
+        unsigned long base = 0x1000ul + 0x40ul * i;
+        sym_buf_printf(text, "FUNC %lx 40 0 ns%u::Class%u::method%u(int, char const*)\n", base,
+                       i % 13, i % 101, i);
+        for (unsigned l = 0; l < 4; l++)
+            sym_buf_printf(text, "%lx 10 %u %u\n", base + 0x10ul * l, 10 * i + l, (i + l) % 64);
+        sym_buf_printf(text, "STACK CFI INIT %lx 40 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n", base);
+        sym_buf_printf(text, "STACK CFI %lx .cfa: $rsp 16 +\n", base + 4);
+    }
+}
+
+static void test_large_tables(void)
+{
+    const unsigned n_funcs = 30000;
+    struct sym_buf text, img_buf;
+    big_module(&text, n_funcs);
+    T_ASSERT_OK(sym_buf_err(&text));
+    sym_buf_init(&img_buf, 0);
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    T_ASSERT_OK(sym_parse_buffer(text.data, text.len, NULL, &img_buf, &st, &d));
+    T_ASSERT_U64_EQ(st.kept.funcs, n_funcs);
+    T_ASSERT_U64_EQ(st.kept.lines, 4ull * n_funcs);
+    T_ASSERT_U64_EQ(st.kept.cfi_inits, n_funcs);
+    struct sym_image *img;
+    T_ASSERT_OK(sym_image_open(img_buf.data, img_buf.len, &img, &d));
+    for (unsigned i = 0; i < n_funcs; i += 997) {
+        struct sym_lookup l;
+        unsigned long base = 0x1000ul + 0x40ul * i;
+        T_ASSERT_OK(sym_image_lookup(img, base + 0x25, &l));
+        T_ASSERT(l.found && l.has_line);
+        T_ASSERT_U64_EQ(l.function_start, base);
+        T_ASSERT_U64_EQ(l.line, 10ull * i + 2);
+        char want[96];
+        snprintf(want, sizeof(want), "ns%u::Class%u::method%u(int, char const*)", i % 13, i % 101,
+                 i);
+        T_ASSERT_EQ(l.function.n, strlen(want));
+        T_ASSERT(memcmp(l.function.p, want, l.function.n) == 0);
+    }
+    sym_image_close(img);
+    sym_buf_cleanup(&img_buf);
+
+    /* The last allocations are the growths of the largest tables. */
+    sym_alloc_fail_at(0);
+    sym_buf_init(&img_buf, 0);
+    T_ASSERT_OK(sym_parse_buffer(text.data, text.len, NULL, &img_buf, NULL, &d));
+    unsigned long used = sym_alloc_count();
+    sym_buf_cleanup(&img_buf);
+    T_ASSERT(used > 40);
+    for (unsigned long k = used > 40 ? used - 40 : 1; k <= used; k++) {
+        sym_buf_init(&img_buf, 0);
+        sym_alloc_fail_at(k);
+        sym_err rc = sym_parse_buffer(text.data, text.len, NULL, &img_buf, NULL, &d);
+        sym_alloc_fail_at(0);
+        T_ASSERT_ERR(rc, SYM_ENOMEM);
+        sym_buf_cleanup(&img_buf);
+    }
+    sym_buf_cleanup(&text);
+}
+
 /* Every allocation failure is reported as SYM_ENOMEM and leaks nothing (checked by LSan in
  * the sanitizer build). */
 static void test_allocation_failures(void)
@@ -919,4 +988,5 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_limits), T_TEST(test_out_of_order), T_TEST(test_overlaps),
        T_TEST(test_inline_forms), T_TEST(test_deep_inlines), T_TEST(test_public_fallback),
        T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies), T_TEST(test_stack_win_policies),
-       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures))
+       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
+       T_TEST(test_large_tables))

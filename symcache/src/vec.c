@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* vec.c: the growth path of the internal growable array (util_int.h). */
+#include <stdint.h>
+#include <string.h>
+
+#include "util_int.h"
+
+bool vec_grow(struct vec *v, size_t esz, size_t extra)
+{
+    if (extra > SIZE_MAX / esz - v->len)
+        return false;
+    size_t need = v->len + extra;
+    size_t cap = v->cap ? v->cap : 16;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 4 ? need : cap * 2;
+    if (cap > SIZE_MAX / esz)
+        return false;
+    size_t bytes = cap * esz;
+    if (bytes < VEC_REGION_MIN) {
+        void *p = sym_reallocarray(v->data, cap, esz);
+        if (p == NULL)
+            return false;
+        v->data = p;
+        v->cap = cap;
+        return true;
+    }
+    if (v->map_bytes != 0) {
+        void *p = sym_region_grow(v->data, v->map_bytes, bytes);
+        if (p == NULL)
+            return false;
+        v->data = p;
+    } else {
+        void *p = sym_region_grow(NULL, 0, bytes);
+        if (p == NULL)
+            return false;
+        if (v->len > 0)
+            memcpy(p, v->data, v->len * esz);
+        sym_free(v->data);
+        v->data = p;
+    }
+    v->map_bytes = bytes;
+    v->cap = cap;
+    return true;
+}
