@@ -69,10 +69,11 @@ void sym_free(void *p)
 }
 
 /* Growing a table of tens of megabytes with realloc copies it into fresh pages at each
- * doubling, and every fresh 4 KiB page costs a fault, a zeroing and a cgroup charge: for the
- * parser that was a third of its time. A region is an anonymous mapping instead: mremap grows it
- * by moving page tables, never bytes, and huge pages (when the kernel has them) turn 512 faults
- * into one and cut TLB misses on random reads. */
+ * doubling, and every fresh page costs a fault, a zeroing and a cgroup charge. A region is an
+ * anonymous mapping instead: mremap grows it by moving page tables, never bytes, so each page is
+ * faulted in once. (Huge-page advice was measured too: faster when the kernel has huge pages at
+ * hand, much slower on virtual machines whose host reclaims freed huge pages, so it is not
+ * asked for.) */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define REGIONS_FROM_MALLOC 1
@@ -125,9 +126,6 @@ void *sym_region_grow(void *p, size_t old_size, size_t new_size)
     }
     if (q == MAP_FAILED)
         return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(q, want, MADV_HUGEPAGE); /* a hint: without huge pages nothing changes */
-#endif
     return q;
 }
 
@@ -137,23 +135,6 @@ void sym_region_free(void *p, size_t size)
         (void)munmap(p, region_bytes(size));
 }
 #endif
-
-void sym_alloc_hint_huge(void *p, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (p == NULL || size < 2 * huge)
-        return;
-    /* Only whole huge pages inside the block: its edges may share pages with other blocks. */
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + size) & ~(huge - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)size;
-#endif
-}
 
 void sym_alloc_fail_at(unsigned long fail_at)
 {

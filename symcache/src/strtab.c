@@ -8,8 +8,8 @@
 
 /* ---- strtab ------------------------------------------------------------------------------- */
 
-/* Slot arrays are written at random, so each of their pages is faulted in almost at once: the
- * large ones are regions (sym/alloc.h), which can be backed by huge pages. */
+/* The large slot arrays are regions (sym/alloc.h): fresh zero pages from the kernel, where a
+ * calloc served from a reused heap block would first clear every byte. */
 static uint64_t *slots_new(size_t n)
 {
     size_t bytes = n * sizeof(uint64_t);

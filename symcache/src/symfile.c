@@ -892,7 +892,6 @@ static sym_err mem_begin(struct sink *s, uint64_t total)
     m->data = sym_malloc((size_t)total + 1);
     if (m->data == NULL)
         return SYM_ENOMEM;
-    sym_alloc_hint_huge(m->data, (size_t)total + 1);
     m->cap = total;
     return SYM_OK;
 }

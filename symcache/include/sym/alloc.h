@@ -24,10 +24,6 @@ void sym_free(void *p);
 void *sym_region_grow(void *p, size_t old_size, size_t new_size);
 void sym_region_free(void *p, size_t size); /* NULL is a no-op */
 
-/* A hint for a large block from sym_malloc that is about to be filled (a whole image): back it
- * with huge pages where the kernel can. Changes nothing else; small blocks are left alone. */
-void sym_alloc_hint_huge(void *p, size_t size);
-
 /* Test hook: when fail_at > 0, the fail_at-th allocation from now returns NULL (once).
  * sym_alloc_count() returns the allocations made since the last sym_alloc_fail_at() call.
  * Not thread-safe; for single-threaded tests only. */
