@@ -2,19 +2,25 @@
 /* bench_symcache.c: the measuring half of bench/symcache/run.sh (which prints the figures and
  * the ratios against its baselines). One measurement per process, printed as key=value:
  *
- *   bench_symcache parse FILE.sym           read in 1 MiB chunks, parse, build the image in
+ *   bench_symcache parse FILE.sym [THREADS] read in 1 MiB chunks, parse, build the image in
  *                                           memory: parse_s, input and image bytes, peak RSS
+ *                                           (THREADS: sym_parse_opts.threads, default 0)
  *   bench_symcache convert FILE.sym OUT     sym_convert_file (to prepare open and lookup)
  *   bench_symcache open FILE.symc [REPS]    sym_image_open_file + close: best and median us
  *   bench_symcache lookup FILE.symc [N]     N random offsets inside functions: ns per lookup
  *                                           one at a time (each depends on the previous) and
- *                                           batched (sym_image_lookup_many, 256 at a time) */
+ *                                           batched (sym_image_lookup_many, 256 at a time);
+ *                                           and the baseline: one random 8-byte read from the
+ *                                           same file mapping, each address depending on the
+ *                                           previous value (this machine's memory latency) */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,9 +40,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int do_parse(const char *path)
+static int do_parse(const char *path, unsigned threads)
 {
     static char chunk[1 << 20];
+    struct sym_parse_opts opts;
+    sym_parse_opts_init(&opts);
+    opts.threads = threads;
     double t0 = now_s();
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
@@ -44,7 +53,7 @@ static int do_parse(const char *path)
         return 1;
     }
     struct sym_parser *p;
-    if (sym_parser_new(NULL, &p) != SYM_OK)
+    if (sym_parser_new(&opts, &p) != SYM_OK)
         return 1;
     ssize_t n;
     while ((n = read(fd, chunk, sizeof(chunk))) > 0)
@@ -105,6 +114,51 @@ static uint64_t rng(uint64_t *s)
     return *s * 0x2545f4914f6cdd1dull;
 }
 
+/* The floor under a one-at-a-time lookup: n dependent random reads from the image file mapped
+ * the same way sym_image_open_file maps it (page cache, 4 KiB pages), best of 3. Each address
+ * is derived from the value read before, so the reads cannot overlap. -1 on error. */
+static double random_read_ns(const char *path, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat stbuf;
+    if (fd < 0 || fstat(fd, &stbuf) != 0 || stbuf.st_size < 64) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    size_t len = (size_t)stbuf.st_size;
+    const uint8_t *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return -1;
+    size_t slots = len / 8;
+    uint64_t acc = 0, seed = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < n; i++) { /* warm the page cache mapping, as do_lookup does */
+        uint64_t v;
+        memcpy(&v, m + (rng(&seed) % slots) * 8, 8);
+        acc += v;
+    }
+    volatile uint64_t zero = 0;
+    uint64_t z = zero;
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        uint64_t x = 0x243f6a8885a308d3ull;
+        double t0 = now_s();
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v;
+            x = (x ^ i) * 0x2545f4914f6cdd1dull;
+            memcpy(&v, m + ((x >> 16) % slots) * 8, 8);
+            x += v & z; /* the next address depends on this read */
+        }
+        double t = (now_s() - t0) / (double)n;
+        if (t < best)
+            best = t;
+        acc += x;
+    }
+    munmap((void *)m, len);
+    return acc == 42 ? best * 1e9 + 1e-9 : best * 1e9;
+}
+
 static int do_lookup(const char *path, size_t n)
 {
     struct sym_image *img;
@@ -161,9 +215,12 @@ static int do_lookup(const char *path, size_t n)
         if (t < best_batch)
             best_batch = t;
     }
-    printf("lookup_ns_one=%.1f lookup_ns_batch=%.1f lookups=%zu with_line=%.3f "
+    double mem_ns = random_read_ns(path, n);
+    if (mem_ns < 0)
+        return 1;
+    printf("lookup_ns_one=%.1f lookup_ns_batch=%.1f mem_read_ns=%.1f lookups=%zu with_line=%.3f "
            "with_inlines=%.3f funcs=%" PRIu64 " image_bytes=%" PRIu64 "\n",
-           best_one * 1e9, best_batch * 1e9, n, (double)with_line / (double)n,
+           best_one * 1e9, best_batch * 1e9, mem_ns, n, (double)with_line / (double)n,
            (double)with_inlines / (double)n, info.counts.funcs, info.image_bytes);
     free(offs);
     free(outs);
@@ -174,7 +231,7 @@ static int do_lookup(const char *path, size_t n)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "parse") == 0)
-        return do_parse(argv[2]);
+        return do_parse(argv[2], argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0);
     if (argc >= 3 && strcmp(argv[1], "open") == 0)
         return do_open(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 1000);
     if (argc >= 4 && strcmp(argv[1], "convert") == 0) {
@@ -189,7 +246,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "lookup") == 0)
         return do_lookup(argv[2], argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 1000000);
-    fprintf(stderr, "usage: bench_symcache parse FILE.sym | convert FILE.sym OUT.symc | "
+    fprintf(stderr, "usage: bench_symcache parse FILE.sym [THREADS] | convert FILE.sym OUT.symc | "
                     "open FILE.symc [REPS] | lookup FILE.symc [N]\n");
     return 2;
 }

@@ -700,6 +700,44 @@ sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_
     return SYM_OK;
 }
 
+static void swap_vec(struct vec *a, struct vec *b)
+{
+    struct vec t = *a;
+    *a = *b;
+    *b = t;
+}
+
+sym_err bld_take_unwind(struct builder *b, struct builder *u)
+{
+    if (b->rules.len != 0 || b->cfis.len != 0 || b->deltas.len != 0 || b->wins.len != 0)
+        return SYM_EINTERNAL;
+    uint64_t base = b->strings.bytes.len, add = u->strings.bytes.len;
+    if (base + add > b->strings.max_bytes || base + add > UINT32_MAX)
+        return SYM_ELIMIT;
+    if (!vec_append(&b->strings.bytes, u->strings.bytes.data, add))
+        return SYM_ENOMEM;
+    swap_vec(&b->rules, &u->rules);
+    struct img_str *rules = b->rules.data;
+    for (size_t i = 0; i < b->rules.len; i++)
+        if (rules[i].off != UINT32_MAX)
+            rules[i].off += (uint32_t)base;
+    swap_vec(&b->cfis, &u->cfis);
+    swap_vec(&b->deltas, &u->deltas);
+    swap_vec(&b->wins, &u->wins);
+    struct bwin *wins = b->wins.data;
+    for (size_t i = 0; i < b->wins.len; i++)
+        if (wins[i].rec.flags & IMG_WIN_HAS_PROGRAM)
+            wins[i].rec.prog_off += (uint32_t)base;
+    b->read.cfi_inits += u->read.cfi_inits;
+    b->read.cfi_deltas += u->read.cfi_deltas;
+    b->read.win_fpo += u->read.win_fpo;
+    b->read.win_framedata += u->read.win_framedata;
+    b->n_win_other += u->n_win_other;
+    u->read.cfi_inits = u->read.cfi_deltas = u->read.win_fpo = u->read.win_framedata = 0;
+    u->n_win_other = 0;
+    return SYM_OK;
+}
+
 /* ============================================================================================
  * Finishing: resolve, lay out, write
  * ========================================================================================== */

@@ -222,6 +222,13 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
 sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_program,
                 bool allocates_bp, const char *program, size_t n);
 
+/* Moves the unwind tables (STACK CFI and STACK WIN records, their rule and program texts) of
+ * u, a builder that was given only those records, into b, which was given none: the parser
+ * builds them on its tokenizing thread. u's strings are appended to b's, so that the result is
+ * the same whichever thread built what. u is left for bld_cleanup. Returns SYM_OK, SYM_ENOMEM,
+ * SYM_ELIMIT (string section limits) or SYM_EINTERNAL (b already holds unwind records). */
+sym_err bld_take_unwind(struct builder *b, struct builder *u);
+
 /* Where the image goes. bld_finish computes the total size first and calls begin(total) once,
  * then write() for consecutive pieces; each returns SYM_OK or the sink's error. */
 struct sink {

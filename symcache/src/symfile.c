@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* symfile.c: the streaming Breakpad .sym parser (grammar and policies in sym/symfile.h). It
- * splits chunks into lines with its own vectorised splitter, parses each complete line in place,
- * carries only a line cut by a chunk boundary, and hands every record to the image builder
- * (build.c). Depends on libc only. */
+/* symfile.c: the streaming Breakpad .sym parser (grammar and policies in sym/symfile.h).
+ *
+ * Two halves meet in an operation list. The tokenizer splits the text into lines with its own
+ * vectorised splitter, parses each line in place, builds the unwind tables (STACK CFI / WIN)
+ * itself in a builder of its own, and turns every other record into an operation whose names
+ * are copied into the list's arena. The applier hands those operations, in file order, to the
+ * main builder (build.c), which also counts every warning. At the end the unwind builder's
+ * tables are moved into the main builder and the image is written.
+ *
+ * On a large input the tokenizer runs on a second thread, one piece of input ahead of the
+ * applier (two operation lists, used in turn); otherwise both run on the caller's thread. The
+ * image is the same either way. Depends on libc (and its POSIX threads) only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,21 +27,95 @@
 #include "build_int.h"
 #include "sym/symfile.h"
 
-struct sym_parser {
-    struct sym_parse_opts opts;
-    struct builder b;
-    struct vec carry;    /* u8: the start of a line cut by a chunk boundary */
+/* Input is tokenized in pieces of at most this size: the operation list of one piece stays in
+ * the caches while the applier reads it, and the two threads meet once per piece. A smaller
+ * piece (a caller feeding a few bytes at a time) is not worth a meeting: the caller's thread
+ * tokenizes it itself while the other thread waits. */
+#define PIECE_BYTES       ((size_t)1 << 20)
+#define SMALL_PIECE_BYTES ((size_t)32 << 10)
+/* On one thread, operations are applied in batches of this many. */
+#define DIRECT_FLUSH_OPS 256
+/* With threads == 0 the second thread starts once this much input has been fed (most symbol
+ * files are small, and parse faster than a thread starts). */
+#define PIPELINE_MIN_INPUT ((uint64_t)4 << 20)
+
+/* One record for the main builder, or a warning, in file order. */
+enum op_kind {
+    OP_LINE,         /* a = address, b = size, d = line, e = file id */
+    OP_FUNC,         /* a = address, b = size, c = parameter size, flag = m, name */
+    OP_PUBLIC,       /* a = address, b = parameter size, flag = m, name */
+    OP_FILE,         /* a = id, name */
+    OP_ORIGIN,       /* a = id, name */
+    OP_INLINE,       /* a = depth | call_line << 32, b = call_file | origin << 32, flag = new form,
+                      * c = first range in the list's ranges, d = range count */
+    OP_MODULE,       /* c = first of four (offset, length) pairs in the list's names */
+    OP_MODULE_FIELD, /* a = field, name */
+    OP_WARN,         /* c = the reason (a static string) */
+};
+
+/* Names are (d = offset, e = length) in the list's arena. line is the 1-based input line. */
+struct op {
+    uint64_t a, b, c, line;
+    uint32_t d, e;
+    uint8_t kind, flag;
+};
+
+struct oplist {
+    struct vec ops;    /* struct op */
+    struct vec arena;  /* u8: the names of the operations */
+    struct vec ranges; /* u64: INLINE (address, size) pairs */
+    struct vec names;  /* u32: MODULE (offset, length) pairs */
+    /* A fatal error of the tokenizer, after the operations before it. */
+    sym_err fatal;
+    uint64_t fatal_line;
+    char fatal_msg[200];
+};
+
+/* The tokenizer's state: only its thread touches it while a piece is being tokenized. */
+struct tok {
+    const struct sym_parse_opts *opts;
+    struct builder u;   /* the unwind tables */
+    struct oplist *out; /* where operations go */
+    /* On the caller's thread: applies out when it holds this many operations, so that the
+     * list stays in the first-level cache (0 on the second thread). */
+    size_t flush_at;
+    void (*flush)(void *ctx, struct oplist *l);
+    void *flush_ctx;
+    struct vec carry;    /* u8: the start of a line cut by a piece boundary */
     bool carry_overflow; /* that line is over max_line_len: drop it up to its end */
     bool started;        /* the first non-blank line has passed the "is a .sym" check */
     bool header_zone;    /* no FILE, FUNC or PUBLIC yet (the PE-name rule looks only here) */
     bool pe_checked;     /* the first INFO CODE_ID line has been seen */
+    bool has_module;     /* a MODULE record was passed on */
+    bool stopped;        /* after a fatal error: the rest of the input is ignored */
+    uint64_t newlines;   /* '\n' seen so far: the current line is newlines + 1 */
+    uint64_t n_unknown;
+    struct vec tokens; /* u64: numeric fields of an INLINE record */
+};
+
+struct sym_parser {
+    struct sym_parse_opts opts;
+    struct builder b;
+    struct tok t;
+    struct oplist lists[2];
+    unsigned fill;   /* the list the tokenizer writes next */
+    bool pending[2]; /* a list holds operations not yet applied */
     bool finished;
     sym_err fatal;
     char fatal_msg[200];
     uint64_t fatal_line;
-    uint64_t newlines; /* '\n' seen so far: the current line is newlines + 1 */
-    struct vec tokens; /* u64: numeric fields of an INLINE record */
+    uint64_t line; /* the line of the operation being applied */
     struct sym_parse_stats st;
+
+    /* The tokenizer's thread, when there is one. */
+    bool threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool sync_ready; /* mu and cv are initialised */
+    bool job, job_done, quit;
+    const char *job_data;
+    size_t job_len;
 };
 
 /* ============================================================================================
@@ -44,6 +127,16 @@ void sym_parse_opts_init(struct sym_parse_opts *o)
     memset(o, 0, sizeof(*o));
     o->max_line_len = SYM_MAX_SYM_LINE;
     o->max_errors = SYM_MAX_SYM_ERRORS;
+}
+
+static void direct_flush(void *ctx, struct oplist *l);
+
+static void oplist_free(struct oplist *l)
+{
+    vec_free(&l->ops);
+    vec_free(&l->arena);
+    vec_free(&l->ranges);
+    vec_free(&l->names);
 }
 
 sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **out)
@@ -61,8 +154,14 @@ sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **ou
         p->opts.max_line_len = SYM_MAX_SYM_LINE;
     if (p->opts.max_errors == 0)
         p->opts.max_errors = SYM_MAX_SYM_ERRORS;
-    p->header_zone = true;
+    p->t.opts = &p->opts;
+    p->t.header_zone = true;
+    p->t.out = &p->lists[0];
+    p->t.flush = direct_flush;
+    p->t.flush_ctx = p;
     sym_err rc = bld_init(&p->b, &p->opts);
+    if (rc == SYM_OK)
+        rc = bld_init(&p->t.u, &p->opts);
     if (rc != SYM_OK) {
         sym_parser_free(p);
         return rc;
@@ -71,16 +170,37 @@ sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **ou
     return SYM_OK;
 }
 
+static void stop_thread(struct sym_parser *p)
+{
+    if (!p->threaded)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    p->threaded = false;
+}
+
 void sym_parser_free(struct sym_parser *p)
 {
     if (p == NULL)
         return;
+    stop_thread(p);
+    if (p->sync_ready) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+    }
     bld_cleanup(&p->b);
-    vec_free(&p->carry);
-    vec_free(&p->tokens);
+    bld_cleanup(&p->t.u);
+    vec_free(&p->t.carry);
+    vec_free(&p->t.tokens);
+    oplist_free(&p->lists[0]);
+    oplist_free(&p->lists[1]);
     sym_free(p);
 }
 
+/* The applier's errors and warnings, at the line of the operation being applied. */
 static sym_err fail(struct sym_parser *p, sym_err rc, const char *fmt, ...) SYM_PRINTF(3, 4);
 
 static sym_err fail(struct sym_parser *p, sym_err rc, const char *fmt, ...)
@@ -88,7 +208,7 @@ static sym_err fail(struct sym_parser *p, sym_err rc, const char *fmt, ...)
     if (p->fatal != SYM_OK)
         return p->fatal;
     p->fatal = rc;
-    p->fatal_line = p->newlines + 1;
+    p->fatal_line = p->line;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->fatal_msg, sizeof(p->fatal_msg), fmt, ap);
@@ -96,20 +216,23 @@ static sym_err fail(struct sym_parser *p, sym_err rc, const char *fmt, ...)
     return rc;
 }
 
+static const char *builder_failure(sym_err rc)
+{
+    return rc == SYM_ENOMEM ? "out of memory while building the symcache"
+                            : "the symbol file exceeds a configured limit or the symcache "
+                              "format's 32-bit tables";
+}
+
 static sym_err fail_builder(struct sym_parser *p, sym_err rc)
 {
-    if (rc == SYM_ENOMEM)
-        return fail(p, rc, "out of memory while building the symcache");
-    return fail(p, rc,
-                "the symbol file exceeds a configured limit or the symcache format's "
-                "32-bit tables");
+    return fail(p, rc, "%s", builder_failure(rc));
 }
 
 static void warn(struct sym_parser *p, const char *why)
 {
     p->st.n_warnings++;
     if (p->st.first_warning_line == 0) {
-        p->st.first_warning_line = p->newlines + 1;
+        p->st.first_warning_line = p->line;
         snprintf(p->st.first_warning, sizeof(p->st.first_warning), "%s", why);
     }
     if (p->st.n_warnings > p->opts.max_errors)
@@ -118,6 +241,75 @@ static void warn(struct sym_parser *p, const char *why)
              "file",
              (unsigned long long)p->opts.max_errors, (unsigned long long)p->st.first_warning_line,
              p->st.first_warning);
+}
+
+/* The tokenizer's fatal errors: recorded after the operations so far, and the tokenizer stops. */
+static void tok_fail(struct tok *t, sym_err rc, const char *fmt, ...) SYM_PRINTF(3, 4);
+
+static void tok_fail(struct tok *t, sym_err rc, const char *fmt, ...)
+{
+    if (t->stopped)
+        return;
+    t->stopped = true;
+    struct oplist *l = t->out;
+    l->fatal = rc;
+    l->fatal_line = t->newlines + 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->fatal_msg, sizeof(l->fatal_msg), fmt, ap);
+    va_end(ap);
+}
+
+/* Appends an operation for the current line; NULL (and the tokenizer stopped) when out of
+ * memory. */
+static struct op *emit(struct tok *t, enum op_kind kind)
+{
+    struct op *o = vec_push(&t->out->ops, sizeof(*o));
+    if (o == NULL) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+        return NULL;
+    }
+    o->kind = (uint8_t)kind;
+    o->flag = 0;
+    o->line = t->newlines + 1;
+    return o;
+}
+
+static void tok_warn(struct tok *t, const char *why)
+{
+    struct op *o = emit(t, OP_WARN);
+    if (o != NULL)
+        o->c = (uint64_t)(uintptr_t)why;
+}
+
+/* Copies a name into the arena: *off receives its offset. */
+static bool arena_put(struct tok *t, const char *s, size_t n, uint32_t *off)
+{
+    struct vec *a = &t->out->arena;
+    if (a->len > UINT32_MAX - n || !vec_append(a, s, n)) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+        return false;
+    }
+    *off = (uint32_t)(a->len - n);
+    return true;
+}
+
+/* An operation carrying a name (d, e). */
+static struct op *emit_named(struct tok *t, enum op_kind kind, const char *s, size_t n)
+{
+    uint32_t off;
+    if (n > UINT32_MAX) {
+        tok_fail(t, SYM_ELIMIT, "a name of more than 4 GiB");
+        return NULL;
+    }
+    if (!arena_put(t, s, n, &off))
+        return NULL;
+    struct op *o = emit(t, kind);
+    if (o != NULL) {
+        o->d = off;
+        o->e = (uint32_t)n;
+    }
+    return o;
 }
 
 /* ============================================================================================
@@ -328,31 +520,41 @@ static void trim_spaces(const char **s, size_t *n)
 }
 
 /* ============================================================================================
- * Records
+ * Records (the tokenizer)
  * ========================================================================================== */
 
 enum line_result {
-    LINE_OK,      /* a record (kept or dropped by policy) */
+    LINE_OK,      /* a record (kept or dropped by policy), or an operation for it */
     LINE_BAD,     /* malformed: warning */
     LINE_UNKNOWN, /* an unknown record type: skipped */
-    LINE_FATAL,   /* p->fatal is set */
+    LINE_FATAL,   /* the tokenizer stopped */
 };
 
-/* Maps a builder result: SYM_EPARSE is a rejected record (warning with its reason). */
-static enum line_result built(struct sym_parser *p, sym_err rc, const char **why)
+/* The result of emitting an operation. */
+static enum line_result emitted(const struct tok *t)
 {
-    if (rc == SYM_OK)
-        return LINE_OK;
+    return t->stopped ? LINE_FATAL : LINE_OK;
+}
+
+/* Maps a result of the unwind builder: SYM_EPARSE is a rejected record (warning with its
+ * reason); a NUL byte replaced in a rule or program text is a warning too. */
+static enum line_result ubuilt(struct tok *t, sym_err rc, uint64_t nul_before, const char **why)
+{
+    if (rc == SYM_OK) {
+        if (t->u.strings.nul_replaced != nul_before)
+            tok_warn(t, "NUL byte in a name (replaced by '_')");
+        return emitted(t);
+    }
     if (rc == SYM_EPARSE) {
-        *why = p->b.warn;
+        *why = t->u.warn;
         return LINE_BAD;
     }
-    fail_builder(p, rc);
+    tok_fail(t, rc, "%s", builder_failure(rc));
     return LINE_FATAL;
 }
 
 /* <address> <size> <line> <file_id>; *well_formed tells a syntactically valid record. */
-static enum line_result line_record(struct sym_parser *p, struct lc *c, const char **why,
+static enum line_result line_record(struct tok *t, struct lc *c, const char **why,
                                     bool *well_formed)
 {
     uint64_t addr, size;
@@ -363,10 +565,17 @@ static enum line_result line_record(struct sym_parser *p, struct lc *c, const ch
         return LINE_BAD;
     }
     *well_formed = true;
-    return built(p, bld_line(&p->b, addr, size, line, file), why);
+    struct op *o = emit(t, OP_LINE);
+    if (o != NULL) {
+        o->a = addr;
+        o->b = size;
+        o->d = line;
+        o->e = file;
+    }
+    return emitted(t);
 }
 
-static enum line_result func_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result func_record(struct tok *t, struct lc *c, const char **why)
 {
     bool m = multiple_flag(c);
     uint64_t addr, size, param;
@@ -377,11 +586,18 @@ static enum line_result func_record(struct sym_parser *p, struct lc *c, const ch
         *why = "malformed FUNC record";
         return LINE_BAD;
     }
-    p->header_zone = false;
-    return built(p, bld_func(&p->b, addr, size, param, m, name, n), why);
+    t->header_zone = false;
+    struct op *o = emit_named(t, OP_FUNC, name, n);
+    if (o != NULL) {
+        o->a = addr;
+        o->b = size;
+        o->c = param;
+        o->flag = m;
+    }
+    return emitted(t);
 }
 
-static enum line_result public_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result public_record(struct tok *t, struct lc *c, const char **why)
 {
     bool m = multiple_flag(c);
     uint64_t addr, param;
@@ -391,11 +607,26 @@ static enum line_result public_record(struct sym_parser *p, struct lc *c, const 
         *why = "malformed PUBLIC record";
         return LINE_BAD;
     }
-    p->header_zone = false;
-    return built(p, bld_public(&p->b, addr, param, m, name, n), why);
+    t->header_zone = false;
+    struct op *o = emit_named(t, OP_PUBLIC, name, n);
+    if (o != NULL) {
+        o->a = addr;
+        o->b = param;
+        o->flag = m;
+    }
+    return emitted(t);
 }
 
-static enum line_result file_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result named_id_record(struct tok *t, enum op_kind kind, uint32_t id,
+                                        const char *name, size_t n)
+{
+    struct op *o = emit_named(t, kind, name, n);
+    if (o != NULL)
+        o->a = id;
+    return emitted(t);
+}
+
+static enum line_result file_record(struct tok *t, struct lc *c, const char **why)
 {
     uint32_t id;
     const char *name;
@@ -404,8 +635,8 @@ static enum line_result file_record(struct sym_parser *p, struct lc *c, const ch
         *why = "malformed FILE record";
         return LINE_BAD;
     }
-    p->header_zone = false;
-    return built(p, bld_file(&p->b, id, name, n), why);
+    t->header_zone = false;
+    return named_id_record(t, OP_FILE, id, name, n);
 }
 
 /* True when [s, s+n) is an integer with an optional leading '-'. */
@@ -423,7 +654,7 @@ static bool is_integer(const char *s, size_t n)
     return true;
 }
 
-static enum line_result origin_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result origin_record(struct tok *t, struct lc *c, const char **why)
 {
     uint32_t id;
     const char *name, *w;
@@ -436,15 +667,15 @@ static enum line_result origin_record(struct sym_parser *p, struct lc *c, const 
      * (Breakpad's test) and a name follows it. The file id is not used for lookups. */
     struct lc probe = *c;
     if (word_field(&probe, &w, &wn) && is_integer(w, wn) && rest_field(&probe, &name, &n))
-        return built(p, bld_origin(&p->b, id, name, n), why);
+        return named_id_record(t, OP_ORIGIN, id, name, n);
     if (!rest_field(c, &name, &n)) {
         *why = "INLINE_ORIGIN record without a name";
         return LINE_BAD;
     }
-    return built(p, bld_origin(&p->b, id, name, n), why);
+    return named_id_record(t, OP_ORIGIN, id, name, n);
 }
 
-static enum line_result inline_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result inline_record(struct tok *t, struct lc *c, const char **why)
 {
     /* New form: depth call_line call_file origin (addr size)+, an even count of fields; the
      * old form has no call_file, an odd count (Breakpad's rule). */
@@ -462,20 +693,28 @@ static enum line_result inline_record(struct sym_parser *p, struct lc *c, const 
         return LINE_BAD;
     }
     size_t n_ranges = (k - hdr) / 2;
-    p->tokens.len = 0;
-    if (!vec_reserve(&p->tokens, sizeof(uint64_t), 2 * n_ranges)) {
-        fail_builder(p, SYM_ENOMEM);
+    struct vec *rv = &t->out->ranges;
+    if (n_ranges > UINT32_MAX || !vec_reserve(rv, sizeof(uint64_t), 2 * n_ranges)) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
         return LINE_FATAL;
     }
-    uint64_t *r = p->tokens.data;
+    uint64_t *r = (uint64_t *)rv->data + rv->len;
     for (size_t i = 0; i < 2 * n_ranges; i++) {
         if (!hex_field(c, &r[i])) {
             *why = "malformed INLINE address range";
             return LINE_BAD;
         }
     }
-    return built(p, bld_inline(&p->b, depth, call_line, new_form, call_file, origin, r, n_ranges),
-                 why);
+    struct op *o = emit(t, OP_INLINE);
+    if (o != NULL) {
+        o->a = depth | (uint64_t)call_line << 32;
+        o->b = call_file | (uint64_t)origin << 32;
+        o->c = rv->len;
+        o->d = (uint32_t)n_ranges;
+        o->flag = new_form;
+        rv->len += 2 * n_ranges;
+    }
+    return emitted(t);
 }
 
 /* A CFI rule list must start with a `<register>:` token. */
@@ -487,10 +726,11 @@ static bool rules_ok(const char *s, size_t n)
     return i >= 2 && s[i - 1] == ':';
 }
 
-static enum line_result stack_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result stack_record(struct tok *t, struct lc *c, const char **why)
 {
     const char *rest;
     size_t n;
+    uint64_t nul_before = t->u.strings.nul_replaced;
     if (KEYWORD(c, "CFI")) {
         bool init = KEYWORD(c, "INIT");
         uint64_t addr, size = 0;
@@ -504,8 +744,8 @@ static enum line_result stack_record(struct sym_parser *p, struct lc *c, const c
             return LINE_BAD;
         }
         if (init)
-            return built(p, bld_cfi_init(&p->b, addr, size, rest, n), why);
-        return built(p, bld_cfi_delta(&p->b, addr, rest, n), why);
+            return ubuilt(t, bld_cfi_init(&t->u, addr, size, rest, n), nul_before, why);
+        return ubuilt(t, bld_cfi_delta(&t->u, addr, rest, n), nul_before, why);
     }
     if (KEYWORD(c, "WIN")) {
         uint64_t type, f[8], has_program;
@@ -527,31 +767,57 @@ static enum line_result stack_record(struct sym_parser *p, struct lc *c, const c
                 return LINE_BAD;
             }
         }
-        return built(p, bld_win(&p->b, (uint32_t)type, f, has_program, abp, rest, n), why);
+        return ubuilt(t, bld_win(&t->u, (uint32_t)type, f, has_program, abp, rest, n), nul_before,
+                      why);
     }
     *why = "unknown STACK record";
     return LINE_BAD;
 }
 
-static enum line_result module_record(struct sym_parser *p, struct lc *c, const char **why)
+static enum line_result module_record(struct tok *t, struct lc *c, const char **why)
 {
-    const char *os, *arch, *id, *file;
-    size_t os_n, arch_n, id_n, file_n;
-    if (!word_field(c, &os, &os_n) || !word_field(c, &arch, &arch_n) ||
-        !word_field(c, &id, &id_n) || !rest_field(c, &file, &file_n)) {
+    const char *f[4];
+    size_t fn[4];
+    if (!word_field(c, &f[0], &fn[0]) || !word_field(c, &f[1], &fn[1]) ||
+        !word_field(c, &f[2], &fn[2]) || !rest_field(c, &f[3], &fn[3])) {
         *why = "malformed MODULE record";
         return LINE_BAD;
     }
-    if (p->b.has_module || p->started) {
+    if (t->has_module || t->started) {
         /* Breakpad ignores MODULE lines; only the first line's is the module's identity. */
         return LINE_OK;
     }
-    return built(p, bld_module(&p->b, os, os_n, arch, arch_n, id, id_n, file, file_n), why);
+    t->has_module = true;
+    struct vec *names = &t->out->names;
+    if (!vec_reserve(names, sizeof(uint32_t), 8)) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+        return LINE_FATAL;
+    }
+    uint32_t *pairs = (uint32_t *)names->data + names->len;
+    for (int i = 0; i < 4; i++) {
+        if (!arena_put(t, f[i], fn[i], &pairs[2 * i]))
+            return LINE_FATAL;
+        pairs[2 * i + 1] = (uint32_t)fn[i]; /* fields are within one line: under 4 GiB */
+    }
+    struct op *o = emit(t, OP_MODULE);
+    if (o != NULL) {
+        o->c = names->len;
+        names->len += 8;
+    }
+    return emitted(t);
+}
+
+static bool module_field(struct tok *t, enum img_module_field f, const char *s, size_t n)
+{
+    struct op *o = emit_named(t, OP_MODULE_FIELD, s, n);
+    if (o != NULL)
+        o->a = f;
+    return o != NULL;
 }
 
 /* Eliot's PE-name rule on a whole INFO CODE_ID line: trimmed, split on single spaces, exactly
  * four tokens -> the fourth. */
-static void pe_name_rule(struct sym_parser *p, const char *line, size_t n)
+static void pe_name_rule(struct tok *t, const char *line, size_t n)
 {
     static const char ws[] = " \t\v\f";
     while (n > 0 && memchr(ws, line[0], sizeof(ws) - 1))
@@ -565,15 +831,12 @@ static void pe_name_rule(struct sym_parser *p, const char *line, size_t n)
             last = i;
         }
     }
-    if (spaces == 3 && last + 1 < n) {
-        sym_err rc = bld_module_field(&p->b, IMG_M_PE_NAME, line + last + 1, n - last - 1);
-        if (rc != SYM_OK)
-            fail_builder(p, rc);
-    }
+    if (spaces == 3 && last + 1 < n)
+        module_field(t, IMG_M_PE_NAME, line + last + 1, n - last - 1);
 }
 
-static enum line_result info_record(struct sym_parser *p, struct lc *c, const char *line,
-                                    size_t line_n, const char **why)
+static enum line_result info_record(struct tok *t, struct lc *c, const char *line, size_t line_n,
+                                    const char **why)
 {
     const char *id, *rest;
     size_t id_n, n;
@@ -582,24 +845,24 @@ static enum line_result info_record(struct sym_parser *p, struct lc *c, const ch
             *why = "INFO CODE_ID without an id";
             return LINE_BAD;
         }
-        if (p->header_zone && !p->pe_checked) {
-            p->pe_checked = true;
-            pe_name_rule(p, line, line_n);
-            if (p->fatal != SYM_OK)
+        if (t->header_zone && !t->pe_checked) {
+            t->pe_checked = true;
+            pe_name_rule(t, line, line_n);
+            if (t->stopped)
                 return LINE_FATAL;
         }
-        sym_err rc = bld_module_field(&p->b, IMG_M_CODE_ID, id, id_n);
-        if (rc == SYM_OK && rest_field(c, &rest, &n)) {
+        if (module_field(t, IMG_M_CODE_ID, id, id_n) && rest_field(c, &rest, &n)) {
             trim_spaces(&rest, &n);
-            rc = bld_module_field(&p->b, IMG_M_CODE_FILE, rest, n);
+            module_field(t, IMG_M_CODE_FILE, rest, n);
         }
-        return built(p, rc, why);
+        return emitted(t);
     }
     if (KEYWORD(c, "GENERATOR")) {
         if (!rest_field(c, &rest, &n))
             return LINE_OK;
         trim_spaces(&rest, &n);
-        return built(p, bld_module_field(&p->b, IMG_M_GENERATOR, rest, n), why);
+        module_field(t, IMG_M_GENERATOR, rest, n);
+        return emitted(t);
     }
     return LINE_OK; /* INFO URL, INFO RELEASECHANNEL, ...: not needed */
 }
@@ -620,7 +883,7 @@ static bool looks_like_keyword(const char *s, size_t n)
 
 /* Parses one non-empty line. *recognised tells whether it is a symbol-file line at all (a
  * record keyword, or a syntactically valid line record), for the "is this a .sym" check. */
-static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, const char *avail,
+static enum line_result dispatch(struct tok *t, const char *s, size_t n, const char *avail,
                                  const char **why, bool *recognised)
 {
     struct lc c = {s, s + n, avail};
@@ -628,29 +891,29 @@ static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, 
     switch (s[0]) {
     case 'F':
         if (KEYWORD(&c, "FUNC"))
-            return func_record(p, &c, why);
+            return func_record(t, &c, why);
         if (KEYWORD(&c, "FILE"))
-            return file_record(p, &c, why);
+            return file_record(t, &c, why);
         break;
     case 'P':
         if (KEYWORD(&c, "PUBLIC"))
-            return public_record(p, &c, why);
+            return public_record(t, &c, why);
         break;
     case 'S':
         if (KEYWORD(&c, "STACK"))
-            return stack_record(p, &c, why);
+            return stack_record(t, &c, why);
         break;
     case 'I':
         if (KEYWORD(&c, "INLINE"))
-            return inline_record(p, &c, why);
+            return inline_record(t, &c, why);
         if (KEYWORD(&c, "INLINE_ORIGIN"))
-            return origin_record(p, &c, why);
+            return origin_record(t, &c, why);
         if (KEYWORD(&c, "INFO"))
-            return info_record(p, &c, s, n, why);
+            return info_record(t, &c, s, n, why);
         break;
     case 'M':
         if (KEYWORD(&c, "MODULE"))
-            return module_record(p, &c, why);
+            return module_record(t, &c, why);
         break;
     default:
         break;
@@ -658,7 +921,7 @@ static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, 
     *recognised = false;
     if (hexval[(unsigned char)s[0]] != 0) {
         c.p = s;
-        enum line_result r = line_record(p, &c, why, recognised);
+        enum line_result r = line_record(t, &c, why, recognised);
         if (*recognised || r != LINE_BAD)
             return r;
     }
@@ -670,13 +933,13 @@ static enum line_result dispatch(struct sym_parser *p, const char *s, size_t n, 
 }
 
 /* ============================================================================================
- * Lines and chunks
+ * Lines and pieces (the tokenizer)
  * ========================================================================================== */
 
-static void reject_input(struct sym_parser *p, const char *s, size_t n)
+static void reject_input(struct tok *t, const char *s, size_t n)
 {
     if (n >= 2 && (uint8_t)s[0] == 0x1f && (uint8_t)s[1] == 0x8b) {
-        fail(p, SYM_EPARSE, "not a Breakpad symbol file: the input is gzip-compressed");
+        tok_fail(t, SYM_EPARSE, "not a Breakpad symbol file: the input is gzip-compressed");
         return;
     }
     char shown[48];
@@ -684,13 +947,13 @@ static void reject_input(struct sym_parser *p, const char *s, size_t n)
     for (size_t i = 0; i < n && k + 1 < sizeof(shown); i++)
         shown[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
     shown[k] = '\0';
-    fail(p, SYM_EPARSE, "not a Breakpad symbol file: the first line starts with \"%s\"", shown);
+    tok_fail(t, SYM_EPARSE, "not a Breakpad symbol file: the first line starts with \"%s\"", shown);
 }
 
-/* Parses the line [s, s + n); the bytes up to avail are readable (the rest of the chunk). */
-static void process_line(struct sym_parser *p, const char *s, size_t n, const char *avail)
+/* Parses the line [s, s + n); the bytes up to avail are readable (the rest of the piece). */
+static void process_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
-    if (!p->started && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+    if (!t->started && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
         s += 3; /* a UTF-8 byte-order mark */
         n -= 3;
     }
@@ -698,27 +961,23 @@ static void process_line(struct sym_parser *p, const char *s, size_t n, const ch
         return;
     const char *why = NULL;
     bool recognised;
-    uint64_t nul_before = p->b.strings.nul_replaced;
-    enum line_result r = dispatch(p, s, n, avail, &why, &recognised);
-    if (!p->started) {
+    enum line_result r = dispatch(t, s, n, avail, &why, &recognised);
+    if (!t->started) {
         if (!recognised) {
-            reject_input(p, s, n);
+            reject_input(t, s, n);
             return;
         }
-        p->started = true;
+        t->started = true;
     }
     switch (r) {
     case LINE_OK:
-        if (p->b.strings.nul_replaced != nul_before)
-            warn(p, "NUL byte in a name (replaced by '_')");
+    case LINE_FATAL:
         break;
     case LINE_BAD:
-        warn(p, why ? why : "malformed line");
+        tok_warn(t, why ? why : "malformed line");
         break;
     case LINE_UNKNOWN:
-        p->st.n_unknown++;
-        break;
-    case LINE_FATAL:
+        t->n_unknown++;
         break;
     }
 }
@@ -743,20 +1002,260 @@ static const char *find_eol(const char *s, const char *end)
 
 /* Parses the carried line, with 8 zero bytes after it so that fields load 8 bytes at a time
  * (a zero byte ends any field). */
-static void process_carry(struct sym_parser *p)
+static void process_carry(struct tok *t)
 {
-    if (!vec_reserve(&p->carry, 1, 8)) {
-        fail_builder(p, SYM_ENOMEM);
+    if (!vec_reserve(&t->carry, 1, 8)) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
         return;
     }
-    char *d = p->carry.data;
-    memset(d + p->carry.len, 0, 8);
-    process_line(p, d, p->carry.len, d + p->carry.len + 8);
+    char *d = t->carry.data;
+    memset(d + t->carry.len, 0, 8);
+    process_line(t, d, t->carry.len, d + t->carry.len + 8);
 }
 
-static void too_long(struct sym_parser *p)
+static void too_long(struct tok *t)
 {
-    warn(p, "line longer than the configured maximum (skipped)");
+    tok_warn(t, "line longer than the configured maximum (skipped)");
+}
+
+/* Tokenizes one piece of input into t->out. */
+static void tokenize(struct tok *t, const char *s, size_t len)
+{
+    const char *end = s + len;
+    size_t max_line = t->opts->max_line_len;
+    if (t->stopped)
+        return;
+    if (t->carry.len > 0 || t->carry_overflow) {
+        const char *e = find_eol(s, end);
+        size_t part = (size_t)(e - s);
+        if (!t->carry_overflow) {
+            if (part > max_line - t->carry.len) {
+                t->carry_overflow = true;
+                t->carry.len = 0;
+            } else if (!vec_append(&t->carry, s, part)) {
+                tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+                return;
+            }
+        }
+        if (e == end)
+            return;
+        if (t->carry_overflow)
+            too_long(t);
+        else
+            process_carry(t);
+        t->carry.len = 0;
+        t->carry_overflow = false;
+        s = e;
+    }
+    while (s < end && !t->stopped) {
+        while (s < end && (*s == '\n' || *s == '\r')) {
+            t->newlines += *s == '\n';
+            s++;
+        }
+        if (s == end)
+            break;
+        const char *e = find_eol(s, end);
+        size_t n = (size_t)(e - s);
+        if (e == end) {
+            if (n > max_line)
+                t->carry_overflow = true;
+            else if (!vec_append(&t->carry, s, n))
+                tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+            break;
+        }
+        if (n > max_line)
+            too_long(t);
+        else
+            process_line(t, s, n, end);
+        s = e;
+        if (t->out->ops.len >= t->flush_at && t->flush_at != 0)
+            t->flush(t->flush_ctx, t->out);
+    }
+}
+
+/* The end of the input: the last line, when it has no line break. */
+static void tokenize_end(struct tok *t)
+{
+    if (t->stopped)
+        return;
+    if (t->carry_overflow)
+        too_long(t);
+    else if (t->carry.len > 0)
+        process_carry(t);
+    t->carry.len = 0;
+    t->carry_overflow = false;
+}
+
+/* ============================================================================================
+ * Applying operations (the caller's thread)
+ * ========================================================================================== */
+
+/* The name (d, e) of an operation that has one. */
+static const char *op_name(const struct oplist *l, const struct op *o)
+{
+    return o->e ? (const char *)l->arena.data + o->d : "";
+}
+
+static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const struct op *o)
+{
+    struct builder *b = &p->b;
+    switch ((enum op_kind)o->kind) {
+    case OP_LINE:
+        return bld_line(b, o->a, o->b, o->d, o->e);
+    case OP_FUNC:
+        return bld_func(b, o->a, o->b, o->c, o->flag, op_name(l, o), o->e);
+    case OP_PUBLIC:
+        return bld_public(b, o->a, o->b, o->flag, op_name(l, o), o->e);
+    case OP_FILE:
+        return bld_file(b, (uint32_t)o->a, op_name(l, o), o->e);
+    case OP_ORIGIN:
+        return bld_origin(b, (uint32_t)o->a, op_name(l, o), o->e);
+    case OP_INLINE:
+        return bld_inline(b, (uint32_t)o->a, (uint32_t)(o->a >> 32), o->flag, (uint32_t)o->b,
+                          (uint32_t)(o->b >> 32), (const uint64_t *)l->ranges.data + o->c, o->d);
+    case OP_MODULE: {
+        const char *arena = l->arena.data;
+        const uint32_t *f = (const uint32_t *)l->names.data + o->c;
+        return bld_module(b, arena + f[0], f[1], arena + f[2], f[3], arena + f[4], f[5],
+                          arena + f[6], f[7]);
+    }
+    case OP_MODULE_FIELD:
+        return bld_module_field(b, (enum img_module_field)o->a, op_name(l, o), o->e);
+    case OP_WARN:
+        warn(p, (const char *)(uintptr_t)o->c);
+        return SYM_OK;
+    }
+    return SYM_EINTERNAL;
+}
+
+/* Applies a list in file order and empties it. */
+static void apply_list(struct sym_parser *p, struct oplist *l)
+{
+    const struct op *ops = l->ops.data;
+    for (size_t i = 0; i < l->ops.len && p->fatal == SYM_OK; i++) {
+        p->line = ops[i].line;
+        uint64_t nul_before = p->b.strings.nul_replaced;
+        sym_err rc = apply_op(p, l, &ops[i]);
+        if (rc == SYM_EPARSE)
+            warn(p, p->b.warn);
+        else if (rc != SYM_OK)
+            fail_builder(p, rc);
+        else if (p->b.strings.nul_replaced != nul_before)
+            warn(p, "NUL byte in a name (replaced by '_')");
+    }
+    if (l->fatal != SYM_OK && p->fatal == SYM_OK) {
+        p->line = l->fatal_line;
+        fail(p, l->fatal, "%s", l->fatal_msg);
+    }
+    l->ops.len = l->arena.len = l->ranges.len = l->names.len = 0;
+    l->fatal = SYM_OK;
+}
+
+/* The tokenizer's flush on the caller's thread. */
+static void direct_flush(void *ctx, struct oplist *l)
+{
+    struct sym_parser *p = ctx;
+    apply_list(p, l);
+    if (p->fatal != SYM_OK)
+        p->t.stopped = true; /* nothing more will be applied: stop reading */
+}
+
+/* ============================================================================================
+ * The tokenizer's thread
+ * ========================================================================================== */
+
+static void *tokenizer_main(void *arg)
+{
+    struct sym_parser *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->job && !p->quit)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->quit)
+            break;
+        const char *data = p->job_data;
+        size_t len = p->job_len;
+        pthread_mutex_unlock(&p->mu);
+        if (data != NULL)
+            tokenize(&p->t, data, len);
+        else
+            tokenize_end(&p->t);
+        pthread_mutex_lock(&p->mu);
+        p->job = false;
+        p->job_done = true;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts the thread; false when it cannot (the parse then stays on the caller's thread). */
+static bool start_thread(struct sym_parser *p)
+{
+    if (!p->sync_ready) {
+        if (pthread_mutex_init(&p->mu, NULL) != 0)
+            return false;
+        if (pthread_cond_init(&p->cv, NULL) != 0) {
+            pthread_mutex_destroy(&p->mu);
+            return false;
+        }
+        p->sync_ready = true;
+    }
+    p->quit = p->job = p->job_done = false;
+    p->threaded = pthread_create(&p->thread, NULL, tokenizer_main, p) == 0;
+    return p->threaded;
+}
+
+/* Tokenizes [data, data + len) (NULL: the end of the input) into the next list while the
+ * caller's thread applies the list before it; returns once both are done, so data is no
+ * longer referenced. */
+static void run_piece(struct sym_parser *p, const char *data, size_t len)
+{
+    unsigned fill = p->fill, other = 1 - fill;
+    p->t.out = &p->lists[fill];
+    if (!p->threaded || (data != NULL && len < SMALL_PIECE_BYTES)) {
+        if (p->pending[other]) {
+            apply_list(p, &p->lists[other]);
+            p->pending[other] = false;
+        }
+        p->t.flush_at = DIRECT_FLUSH_OPS;
+        if (data != NULL)
+            tokenize(&p->t, data, len);
+        else
+            tokenize_end(&p->t);
+        p->t.flush_at = 0;
+        apply_list(p, &p->lists[fill]);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->job_data = data;
+    p->job_len = len;
+    p->job_done = false;
+    p->job = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->pending[other]) {
+        apply_list(p, &p->lists[other]);
+        p->pending[other] = false;
+    }
+    pthread_mutex_lock(&p->mu);
+    while (!p->job_done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    p->pending[fill] = true;
+    p->fill = other;
+}
+
+/* Applies what is still pending, in order. */
+static void drain(struct sym_parser *p)
+{
+    for (int k = 0; k < 2; k++) {
+        unsigned i = (p->fill + (unsigned)k) % 2; /* the older list first */
+        if (p->pending[i]) {
+            apply_list(p, &p->lists[i]);
+            p->pending[i] = false;
+        }
+    }
 }
 
 sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
@@ -773,51 +1272,16 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
                     "(%llu bytes)",
                     (unsigned long long)p->opts.max_input_bytes);
     p->st.input_bytes += len;
-    const char *s = data, *end = s + len;
-    size_t max_line = p->opts.max_line_len;
-
-    if (p->carry.len > 0 || p->carry_overflow) {
-        const char *t = find_eol(s, end);
-        size_t part = (size_t)(t - s);
-        if (!p->carry_overflow) {
-            if (part > max_line - p->carry.len) {
-                p->carry_overflow = true;
-                p->carry.len = 0;
-            } else if (!vec_append(&p->carry, s, part)) {
-                return fail_builder(p, SYM_ENOMEM);
-            }
-        }
-        if (t == end)
-            return SYM_OK;
-        if (p->carry_overflow)
-            too_long(p);
-        else
-            process_carry(p);
-        p->carry.len = 0;
-        p->carry_overflow = false;
-        s = t;
-    }
-    while (s < end && p->fatal == SYM_OK) {
-        while (s < end && (*s == '\n' || *s == '\r')) {
-            p->newlines += *s == '\n';
-            s++;
-        }
-        if (s == end)
-            break;
-        const char *t = find_eol(s, end);
-        size_t n = (size_t)(t - s);
-        if (t == end) {
-            if (n > max_line)
-                p->carry_overflow = true;
-            else if (!vec_append(&p->carry, s, n))
-                return fail_builder(p, SYM_ENOMEM);
-            break;
-        }
-        if (n > max_line)
-            too_long(p);
-        else
-            process_line(p, s, n, end);
-        s = t;
+    if (!p->threaded && p->opts.threads != 1 &&
+        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) &&
+        sysconf(_SC_NPROCESSORS_ONLN) > 1 && !p->t.stopped && p->fatal == SYM_OK)
+        (void)start_thread(p);
+    const char *s = data;
+    while (len > 0 && p->fatal == SYM_OK) {
+        size_t n = len < PIECE_BYTES ? len : PIECE_BYTES;
+        run_piece(p, s, n);
+        s += n;
+        len -= n;
     }
     return p->fatal;
 }
@@ -840,17 +1304,23 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
     sym_err rc = p->fatal;
     if (rc == SYM_OK && p->finished)
         rc = SYM_EINVAL;
+    bool first = !p->finished;
     p->finished = true;
-    if (rc == SYM_OK) {
-        if (p->carry_overflow)
-            too_long(p);
-        else if (p->carry.len > 0)
-            process_carry(p);
-        p->carry.len = 0;
+    if (first) {
+        if (rc == SYM_OK)
+            run_piece(p, NULL, 0);
+        drain(p);
+        stop_thread(p);
         rc = p->fatal;
     }
-    if (rc == SYM_OK && !p->started)
+    p->line = p->t.newlines + 1;
+    if (rc == SYM_OK && !p->t.started)
         rc = fail(p, SYM_EPARSE, "not a Breakpad symbol file: the input is empty");
+    if (rc == SYM_OK) {
+        rc = bld_take_unwind(&p->b, &p->t.u);
+        if (rc != SYM_OK)
+            fail_builder(p, rc);
+    }
     struct sym_image_counts kept;
     memset(&kept, 0, sizeof(kept));
     if (rc == SYM_OK) {
@@ -867,9 +1337,20 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
     }
     if (stats != NULL) {
         *stats = p->st;
-        stats->input_lines = p->newlines + (p->st.input_bytes > 0 ? 1 : 0);
+        stats->n_unknown = p->t.n_unknown;
+        stats->input_lines = p->t.newlines + (p->st.input_bytes > 0 ? 1 : 0);
         stats->read = p->b.read;
         stats->n_win_other = p->b.n_win_other;
+        if (p->t.u.read.cfi_inits + p->t.u.read.cfi_deltas + p->t.u.read.win_fpo +
+                p->t.u.read.win_framedata + p->t.u.n_win_other !=
+            0) {
+            /* Not merged yet (an earlier failure): count the unwind records as well. */
+            stats->read.cfi_inits += p->t.u.read.cfi_inits;
+            stats->read.cfi_deltas += p->t.u.read.cfi_deltas;
+            stats->read.win_fpo += p->t.u.read.win_fpo;
+            stats->read.win_framedata += p->t.u.read.win_framedata;
+            stats->n_win_other += p->t.u.n_win_other;
+        }
         stats->kept = kept;
     }
     if (rc != SYM_OK)

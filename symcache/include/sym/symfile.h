@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* symfile.h: the Breakpad .sym text parser. It is fed the text in chunks of any size (a file
  * read piece by piece, or the output of an inflater) and builds a symcache image (sym/image.h).
- * Its memory is proportional to the tables it builds, never to the input: complete lines are
- * parsed in place in the caller's chunk, and only a line split across two chunks is copied.
+ * Its memory is proportional to the tables it builds, never to the input: lines are parsed in
+ * place in the caller's chunk, and only a line split across two chunks and the names of the
+ * records of the last megabyte or so are copied.
  * Compressed input (gzip from storage) is inflated by the caller, chunk by chunk; this library
  * depends on libc only.
  *
@@ -68,6 +69,11 @@ struct sym_parse_opts {
     uint64_t max_input_bytes; /* 0: unlimited; more input fails with SYM_ELIMIT */
     uint64_t max_image_bytes; /* 0: the format limit (4 GiB of strings/blocks); else SYM_ELIMIT */
     bool skip_unwind;         /* drop STACK CFI and STACK WIN (symbolication-only images) */
+    /* 1: parse on the caller's thread only. 2: a second thread tokenizes the text (and builds
+     * the unwind tables) while the caller's thread builds the rest, from the first byte.
+     * 0 (the default): like 2 once more than 4 MiB have been fed, on a machine with more than
+     * one CPU. The image is the same in every case. */
+    unsigned threads;
 };
 
 /* Fills *o with the defaults. */
@@ -89,11 +95,13 @@ struct sym_parse_stats {
 struct sym_parser;
 
 /* Creates a parser; opts NULL means the defaults (copied). Returns SYM_OK and *out (free with
- * sym_parser_free), SYM_ENOMEM or SYM_EINVAL. */
+ * sym_parser_free, which also ends the parser's second thread if it has one), SYM_ENOMEM or
+ * SYM_EINVAL. A parser is used by one thread at a time. */
 SYM_MUST_CHECK sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **out);
 
 /* Parses the next len bytes of text (any split, even inside a line or a CRLF pair). data is
- * only read during the call. Returns SYM_OK, or a fatal error that every later call repeats:
+ * only read during the call. Returns SYM_OK, or a fatal error that every later call repeats
+ * (with a second thread, an error in the text may be returned by the next call or by finish):
  *   SYM_EPARSE  not a symbol file, or more than max_errors malformed lines;
  *   SYM_ELIMIT  more than max_input_bytes, or a table beyond the format limits;
  *   SYM_ENOMEM. */

@@ -45,6 +45,71 @@ static inline void st_build(struct st_image *s, const char *text)
     st_build_n(s, text, strlen(text));
 }
 
+/* One parse with the given options, fed in chunks of `chunk` bytes (0: all at once). */
+struct st_run {
+    sym_err rc;
+    struct sym_buf image;
+    struct sym_parse_stats stats;
+    struct sym_diag diag;
+};
+
+static inline void st_run(struct st_run *r, const char *text, size_t len, size_t chunk,
+                          const struct sym_parse_opts *opts)
+{
+    memset(r, 0, sizeof(*r));
+    sym_buf_init(&r->image, 0);
+    sym_diag_clear(&r->diag);
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(opts, &p));
+    size_t step = chunk ? chunk : (len ? len : 1);
+    for (size_t at = 0; at < len; at += step)
+        if (sym_parser_feed(p, text + at, len - at < step ? len - at : step) != SYM_OK)
+            break; /* finish reports it */
+    r->rc = sym_parser_finish(p, &r->image, &r->stats, &r->diag);
+    sym_parser_free(p);
+}
+
+/* The two-thread parse must give exactly what the one-thread parse gives: the same result,
+ * image bytes, statistics and diagnostic. */
+static inline void st_check_threads_agree(const char *text, size_t len, size_t chunk,
+                                          const struct sym_parse_opts *base)
+{
+    struct sym_parse_opts o1, o2;
+    if (base != NULL)
+        o1 = *base;
+    else
+        sym_parse_opts_init(&o1);
+    o2 = o1;
+    o1.threads = 1;
+    o2.threads = 2;
+    struct st_run a, b;
+    st_run(&a, text, len, chunk, &o1);
+    st_run(&b, text, len, chunk, &o2);
+    if (a.rc != b.rc)
+        T_FAIL("chunk %zu: one thread %s (%s), two threads %s (%s)", chunk, sym_errname(a.rc),
+               a.diag.msg, sym_errname(b.rc), b.diag.msg);
+    if (a.rc != SYM_OK) {
+        T_ASSERT_STR_EQ(a.diag.msg, b.diag.msg);
+        T_ASSERT_EQ(a.diag.line, b.diag.line);
+    } else {
+        T_ASSERT_EQ(a.image.len, b.image.len);
+        T_ASSERT(memcmp(a.image.data, b.image.data, a.image.len) == 0);
+    }
+    T_ASSERT_U64_EQ(a.stats.first_warning_line, b.stats.first_warning_line);
+    T_ASSERT_STR_EQ(a.stats.first_warning, b.stats.first_warning);
+    if (a.rc == SYM_OK) {
+        /* After a failure the counts say how far each got, and the second thread may have read
+         * ahead of the failing line. */
+        T_ASSERT_U64_EQ(a.stats.n_warnings, b.stats.n_warnings);
+        T_ASSERT_U64_EQ(a.stats.n_unknown, b.stats.n_unknown);
+        T_ASSERT_U64_EQ(a.stats.input_lines, b.stats.input_lines);
+        T_ASSERT(memcmp(&a.stats.read, &b.stats.read, sizeof(a.stats.read)) == 0);
+        T_ASSERT(memcmp(&a.stats.kept, &b.stats.kept, sizeof(a.stats.kept)) == 0);
+    }
+    sym_buf_cleanup(&a.image);
+    sym_buf_cleanup(&b.image);
+}
+
 static inline struct sym_lookup *st_lookup(const struct st_image *s, uint64_t off)
 {
     static _Thread_local struct sym_lookup l;

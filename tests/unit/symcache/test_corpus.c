@@ -581,6 +581,7 @@ static void check_symbol_file(const char *path)
     char *text = t_read_file(path, &len);
     struct st_image s;
     st_build_n(&s, text, len);
+    st_check_threads_agree(text, len, 65536, NULL);
     free(text);
     /* Malformed lines only where the file is malformed on purpose. */
     if (strstr(path, "_bad.out") == NULL && s.stats.n_warnings != 0)

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* test_threads.c: the parser's two-thread mode (a tokenizing thread ahead of the builder) gives
+ * the same image, statistics and errors as the one-thread mode, for well-formed, malformed and
+ * rejected inputs, however the input is cut into chunks. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symtest.h"
+
+struct text {
+    char *p;
+    size_t len, cap;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->p = realloc(t->p, t->cap);
+        T_ASSERT(t->p != NULL);
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+static void putf(struct text *t, const char *fmt, ...) SYM_PRINTF(2, 3);
+
+static void putf(struct text *t, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    T_ASSERT(n >= 0 && (size_t)n < sizeof(line));
+    put(t, line, (size_t)n);
+}
+
+static uint64_t next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* A module with every record type, some records out of order, duplicates and overlaps, and
+ * (when messy) malformed lines, NUL bytes, CRLF endings, unknown records and an overlong line. */
+static void generate(struct text *t, uint64_t seed, unsigned n_funcs, bool messy)
+{
+    uint64_t s = seed | 1;
+    putf(t, "MODULE windows x86 %016llX%016llX1 test.pdb\r\n", (unsigned long long)seed,
+         (unsigned long long)~seed);
+    putf(t, "INFO CODE_ID 5F1E2D3C4000 test.dll\n");
+    putf(t, "INFO GENERATOR generator 1.0\n");
+    for (unsigned f = 0; f < 40; f++)
+        putf(t, "FILE %u c:\\src\\dir%u\\file%u.cpp\n", f, f % 3, f);
+    for (unsigned o = 0; o < 30; o++)
+        putf(t, o % 2 ? "INLINE_ORIGIN %u inlined_%u()\n" : "INLINE_ORIGIN %u -1 old_%u()\n", o, o);
+    uint64_t addr = 0x1000;
+    for (unsigned i = 0; i < n_funcs; i++) {
+        uint64_t size = 0x20 + next(&s) % 0x100;
+        putf(t, "FUNC %s%llx %llx %x ns::f%u(int)\n", next(&s) % 50 == 0 ? "m " : "",
+             (unsigned long long)addr, (unsigned long long)size, (unsigned)(next(&s) % 16), i);
+        if (next(&s) % 3 == 0)
+            putf(t, "INLINE 0 %u %u %u %llx %llx\n", (unsigned)(next(&s) % 90),
+                 (unsigned)(next(&s) % 45), (unsigned)(next(&s) % 32), (unsigned long long)addr,
+                 (unsigned long long)(size / 2));
+        if (next(&s) % 5 == 0)
+            putf(t, "INLINE 1 %u %u %llx %llx %llx 4\n", (unsigned)(next(&s) % 90),
+                 (unsigned)(next(&s) % 32), (unsigned long long)addr + 2, 4ull,
+                 (unsigned long long)addr + 12);
+        for (uint64_t off = 0; off < size; off += 0x10)
+            putf(t, "%llx %llx %u %u\n", (unsigned long long)(addr + off),
+                 (unsigned long long)(off + 0x10 <= size ? 0x10 : size - off),
+                 (unsigned)(i * 3 + off), (unsigned)(next(&s) % 45));
+        if (messy) {
+            switch (next(&s) % 40) {
+            case 0:
+                putf(t, "FUNC zz 10 0 bad\n");
+                break;
+            case 1:
+                putf(t, "%llx 10 oops 1\r\n", (unsigned long long)addr);
+                break;
+            case 2:
+                putf(t, "FRAME_DATA unknown record\n");
+                break;
+            case 3:
+                put(t, "PUBLIC 10 0 nul\0name\n", 21);
+                break;
+            case 4:
+                putf(t, "\n\r\n\n");
+                break;
+            case 5:
+                putf(t, "STACK CFI %llx\n", (unsigned long long)addr);
+                break;
+            case 6:
+                putf(t, "FILE 99 late_file.cpp\n");
+                break;
+            default:
+                break;
+            }
+        }
+        if (next(&s) % 7 == 0)
+            addr += size + next(&s) % 64; /* a gap */
+        else if (next(&s) % 23 == 0)
+            addr += size / 2; /* an overlap */
+        else
+            addr += size;
+    }
+    for (unsigned i = 0; i < n_funcs / 10 + 1; i++)
+        putf(t, "PUBLIC %s%llx %x public_%u\n", i % 7 ? "" : "m ",
+             (unsigned long long)(0x800 + 0x40 * i), i % 3, i);
+    for (uint64_t a = 0x1000; a < addr; a += 0x80) {
+        putf(t, "STACK CFI INIT %llx 80 .cfa: $esp 4 + .ra: .cfa 4 - ^\n", (unsigned long long)a);
+        putf(t, "STACK CFI %llx .cfa: $esp %u +\n", (unsigned long long)a + 1,
+             (unsigned)(next(&s) % 5) * 4);
+        if (next(&s) % 4 == 0)
+            putf(t, "STACK WIN 4 %llx 40 4 0 8 0 10 0 1 $T0 $ebp = $eip $T0 4 + ^ =\n",
+                 (unsigned long long)a);
+        if (next(&s) % 9 == 0)
+            putf(t, "STACK WIN 0 %llx 20 3 0 4 0 0 0 0 1\n", (unsigned long long)a + 0x40);
+    }
+    if (messy) {
+        char big[3000];
+        memset(big, 'x', sizeof(big));
+        put(t, "PUBLIC 1 0 ", 11);
+        put(t, big, sizeof(big));
+        put(t, "\n", 1);
+        putf(t, "STACK CFI INIT 10 10 no_rule_here\n");
+    }
+    putf(t, "PUBLIC fffff 0 last_without_newline");
+}
+
+static const size_t chunks[] = {0, 1, 7, 4093, 65536, (1u << 20) + 3};
+
+static void test_generated_inputs(void)
+{
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        struct text t = {0};
+        generate(&t, seed * 0x9e3779b97f4a7c15ull, seed <= 2 ? 300 : 6000, seed % 2 == 0);
+        struct sym_parse_opts o;
+        sym_parse_opts_init(&o);
+        o.max_errors = UINT64_MAX;
+        o.max_line_len = 2048;
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            if (chunks[c] == 1 && t.len > 100000)
+                continue; /* one byte per call: only for the small ones */
+            st_check_threads_agree(t.p, t.len, chunks[c], &o);
+        }
+        /* The default options too: 100 malformed lines at most. */
+        st_check_threads_agree(t.p, t.len, 4096, NULL);
+        free(t.p);
+    }
+}
+
+/* Inputs the parser rejects, or stops on, at the same line with the same message. */
+static void test_rejections(void)
+{
+    static const char gz[] = "\x1f\x8b\x08\x00 not text";
+    static const char *const texts[] = {
+        "",
+        "\n\n\r\n",
+        "this is not a symbol file\nFUNC 1000 10 0 f\n",
+        "MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 a.so\nFUNC 1 1 0 f\n\xff\xfe",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+            st_check_threads_agree(texts[i], strlen(texts[i]), chunks[c], NULL);
+    st_check_threads_agree(gz, sizeof(gz) - 1, 0, NULL);
+
+    /* Too many malformed lines: fatal at the same line. */
+    struct text t = {0};
+    putf(&t, "MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 a.so\n");
+    for (int i = 0; i < 50000; i++)
+        putf(&t, i % 2 ? "FUNC %x 10 0 f%d\n" : "%x 10 what %d\n", 0x1000 + 0x10 * i, i);
+    struct sym_parse_opts o;
+    sym_parse_opts_init(&o);
+    o.max_errors = 1000;
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+        if (chunks[c] != 1)
+            st_check_threads_agree(t.p, t.len, chunks[c], &o);
+    /* An input limit. */
+    sym_parse_opts_init(&o);
+    o.max_input_bytes = t.len / 2;
+    st_check_threads_agree(t.p, t.len, 65536, &o);
+    free(t.p);
+}
+
+/* With threads == 0 the second thread starts only past a few megabytes: a large input crosses
+ * that point in the middle of the text, and the image is still the same. */
+static void test_switch_to_two_threads(void)
+{
+    struct text t = {0};
+    generate(&t, 42, 60000, true);
+    T_ASSERT(t.len > (8u << 20));
+    struct sym_parse_opts o1, o0;
+    sym_parse_opts_init(&o1);
+    o1.threads = 1;
+    o1.max_errors = UINT64_MAX;
+    o1.max_line_len = 2048;
+    o0 = o1;
+    o0.threads = 0;
+    struct st_run a, b;
+    st_run(&a, t.p, t.len, 1u << 20, &o1);
+    st_run(&b, t.p, t.len, 1u << 20, &o0);
+    T_ASSERT_OK(a.rc);
+    T_ASSERT_OK(b.rc);
+    T_ASSERT_EQ(a.image.len, b.image.len);
+    T_ASSERT(memcmp(a.image.data, b.image.data, a.image.len) == 0);
+    T_ASSERT_U64_EQ(a.stats.n_warnings, b.stats.n_warnings);
+    T_ASSERT(a.stats.n_warnings > 0);
+    sym_buf_cleanup(&a.image);
+    sym_buf_cleanup(&b.image);
+    free(t.p);
+}
+
+/* A parser abandoned in the middle (no finish) ends its thread and frees everything. */
+static void test_free_without_finish(void)
+{
+    struct text t = {0};
+    generate(&t, 7, 2000, false);
+    struct sym_parse_opts o;
+    sym_parse_opts_init(&o);
+    o.threads = 2;
+    for (size_t cut = 1; cut < t.len; cut += t.len / 5) {
+        struct sym_parser *p;
+        T_ASSERT_OK(sym_parser_new(&o, &p));
+        T_ASSERT_OK(sym_parser_feed(p, t.p, cut));
+        sym_parser_free(p);
+    }
+    free(t.p);
+}
+
+T_LIST(T_TEST(test_generated_inputs), T_TEST(test_rejections), T_TEST(test_switch_to_two_threads),
+       T_TEST(test_free_without_finish))
