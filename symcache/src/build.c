@@ -26,8 +26,6 @@ sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts)
 void bld_cleanup(struct builder *b)
 {
     strtab_cleanup(&b->strings);
-    idmap_cleanup(&b->file_ids);
-    idmap_cleanup(&b->origin_ids);
     idmap_cleanup(&b->rule_ids);
     struct vec *vs[] = {&b->files,         &b->origins,        &b->rules,         &b->funcs,
                         &b->blocks,        &b->pubs,           &b->cfis,          &b->deltas_blob,
@@ -59,18 +57,6 @@ static struct img_str *name_slot(struct vec *table, uint32_t idx)
     return &VEC_AT(table, struct img_str, idx);
 }
 
-/* Dense index of a FILE / INLINE_ORIGIN id, creating its (unnamed) slot. */
-static inline sym_err dense_index(struct idmap *m, struct vec *table, uint32_t id, uint32_t *idx)
-{
-    bool is_new;
-    sym_err rc = idmap_get(m, id, idx, &is_new);
-    if (rc != SYM_OK)
-        return rc;
-    if (is_new && name_slot(table, *idx) == NULL)
-        return SYM_ENOMEM;
-    return SYM_OK;
-}
-
 /* ============================================================================================
  * Header records
  * ========================================================================================== */
@@ -98,33 +84,38 @@ sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *a
     return rc;
 }
 
-static sym_err named_record(struct builder *b, struct idmap *m, struct vec *table, uint32_t id,
-                            const char *name, size_t n)
+/* Names the slot of dense index idx (from the block front), unless an earlier record did. */
+static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, const char *name,
+                          size_t n)
 {
-    uint32_t idx;
-    sym_err rc = dense_index(m, table, id, &idx);
-    if (rc != SYM_OK)
-        return rc;
-    struct img_str *slot = &VEC_AT(table, struct img_str, idx);
+    struct img_str *slot = name_slot(table, idx);
+    if (slot == NULL)
+        return SYM_ENOMEM;
     if (slot->off != UINT32_MAX)
         return SYM_OK; /* a later duplicate id: the first wins */
     struct img_str s;
-    rc = strtab_intern(&b->strings, name, n, &s);
+    sym_err rc = strtab_intern(&b->strings, name, n, &s);
     if (rc == SYM_OK)
         *slot = s;
     return rc;
 }
 
-sym_err bld_file(struct builder *b, uint32_t id, const char *name, size_t n)
+sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n)
 {
     b->read.files++;
-    return named_record(b, &b->file_ids, &b->files, id, name, n);
+    return named_slot(b, &b->files, idx, name, n);
 }
 
-sym_err bld_origin(struct builder *b, uint32_t id, const char *name, size_t n)
+sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n)
 {
     b->read.inline_origins++;
-    return named_record(b, &b->origin_ids, &b->origins, id, name, n);
+    return named_slot(b, &b->origins, idx, name, n);
+}
+
+/* Grows a name table to n slots (ids the block front has numbered, not yet named). */
+static sym_err cover(struct vec *table, uint32_t n)
+{
+    return n == 0 || name_slot(table, n - 1) != NULL ? SYM_OK : SYM_ENOMEM;
 }
 
 /* ============================================================================================
@@ -450,8 +441,24 @@ static sym_err close_func(struct builder *b)
     return rc;
 }
 
-sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param, bool multiple,
-                 const char *name, size_t n)
+/* The fate of a FUNC record: the block front and the builder must agree on it. */
+enum func_verdict func_verdict(uint64_t addr, uint64_t size, uint64_t param, const char **why)
+{
+    /* Size 0 is ignored silently, like Breakpad; its block is read and dropped. */
+    if (size == 0)
+        return FUNC_DROP;
+    if (addr + size < addr) {
+        *why = "FUNC range wraps around the address space";
+        return FUNC_REJECT;
+    }
+    if (size > UINT32_MAX || param > UINT32_MAX) {
+        *why = "FUNC size or parameter size over 32 bits";
+        return FUNC_REJECT;
+    }
+    return FUNC_KEEP;
+}
+
+sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
 {
     sym_err rc = close_func(b);
     if (rc != SYM_OK)
@@ -459,91 +466,151 @@ sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param
     b->read.funcs++;
     b->func_open = true;
     b->func_kept = false;
-    /* Size 0 is ignored silently, like Breakpad; its block is read and dropped. */
-    if (size == 0)
+    if (r->verdict == FUNC_DROP)
         return SYM_OK;
-    if (addr + size < addr)
-        return reject(b, "FUNC range wraps around the address space");
-    if (size > UINT32_MAX || param > UINT32_MAX)
-        return reject(b, "FUNC size or parameter size over 32 bits");
+    if (r->verdict == FUNC_REJECT)
+        return reject(b, r->why);
     struct bfunc *f = vec_push(&b->funcs, sizeof(*f));
     b->pending_name.len = 0;
-    if (f == NULL || !vec_append(&b->pending_name, name, n))
+    if (f == NULL || !vec_append(&b->pending_name, r->name, r->n))
         return SYM_ENOMEM;
-    /* The name is interned later, so replace NUL bytes now to count them on this line. */
-    char *z = n ? memchr(b->pending_name.data, '\0', n) : NULL;
-    if (z != NULL) {
-        b->strings.nul_replaced++;
-        for (; z != NULL; z = memchr(z, '\0', (size_t)((char *)b->pending_name.data + n - z)))
-            *z = '_';
-    }
-    b->pending_hash = hash_bytes(b->pending_name.data, n);
-    strtab_prefetch(&b->strings, b->pending_hash);
-    *f = (struct bfunc){.start = addr,
-                        .size = (uint32_t)size,
+    if (r->had_nul)
+        b->strings.nul_replaced++; /* counted on this line, as a warning */
+    b->pending_hash = r->hash;
+    strtab_prefetch(&b->strings, r->hash);
+    *f = (struct bfunc){.start = r->addr,
+                        .size = r->size,
                         .seq = b->seq++,
-                        .param = (uint32_t)param,
-                        .multiple = multiple};
+                        .param = r->param,
+                        .multiple = r->multiple};
     b->func_kept = true;
-    b->func_start = addr;
-    b->func_size = (uint32_t)size;
     return SYM_OK;
 }
 
-sym_err bld_line(struct builder *b, uint64_t addr, uint64_t size, uint32_t line, uint32_t file)
+sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32_t n_files)
 {
-    if (!b->func_open)
-        return reject(b, "line record outside a FUNC");
-    b->read.lines++;
-    if (!b->func_kept || size == 0)
+    if (cover(&b->files, n_files) != SYM_OK ||
+        !vec_append_n(&b->cur_lines, sizeof(struct bline), lines, n))
+        return SYM_ENOMEM;
+    return SYM_OK;
+}
+
+sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
+                   uint32_t n_files, uint32_t n_origins)
+{
+    uint32_t *d = vec_push(&b->cur_inl_depths, sizeof(uint32_t));
+    if (d == NULL || cover(&b->files, n_files) != SYM_OK ||
+        cover(&b->origins, n_origins) != SYM_OK ||
+        !vec_append_n(&b->cur_inl, sizeof(struct binl), ranges, n))
+        return SYM_ENOMEM;
+    *d = depth;
+    return SYM_OK;
+}
+
+/* ============================================================================================
+ * The block front
+ * ========================================================================================== */
+
+void front_cleanup(struct bfront *f)
+{
+    idmap_cleanup(&f->file_ids);
+    idmap_cleanup(&f->origin_ids);
+    memset(f, 0, sizeof(*f));
+}
+
+sym_err front_file(struct bfront *f, uint32_t id, uint32_t *idx)
+{
+    bool is_new;
+    return idmap_get(&f->file_ids, id, idx, &is_new);
+}
+
+sym_err front_origin(struct bfront *f, uint32_t id, uint32_t *idx)
+{
+    bool is_new;
+    return idmap_get(&f->origin_ids, id, idx, &is_new);
+}
+
+enum func_verdict front_func(struct bfront *f, uint64_t addr, uint64_t size, uint64_t param,
+                             const char **why)
+{
+    enum func_verdict v = func_verdict(addr, size, param, why);
+    f->func_open = true;
+    f->func_kept = v == FUNC_KEEP;
+    f->func_start = addr;
+    f->func_size = (uint32_t)size;
+    return v;
+}
+
+void front_public(struct bfront *f)
+{
+    f->func_open = f->func_kept = false;
+}
+
+sym_err front_line(struct bfront *f, uint64_t addr, uint64_t size, uint32_t line, uint32_t file,
+                   struct bline *out, bool *keep, const char **why)
+{
+    *keep = false;
+    if (!f->func_open) {
+        *why = "line record outside a FUNC";
+        return SYM_EPARSE;
+    }
+    f->lines_read++;
+    if (!f->func_kept || size == 0)
         return SYM_OK;
     uint64_t end = addr + size;
-    if (end < addr)
-        return reject(b, "line record range wraps around the address space");
-    uint64_t fs = b->func_start, fe = fs + b->func_size;
+    if (end < addr) {
+        *why = "line record range wraps around the address space";
+        return SYM_EPARSE;
+    }
+    uint64_t fs = f->func_start, fe = fs + f->func_size;
     if (end <= fs || addr >= fe)
         return SYM_OK; /* unreachable by any lookup */
     uint32_t idx;
-    sym_err rc = dense_index(&b->file_ids, &b->files, file, &idx);
+    bool is_new;
+    sym_err rc = idmap_get(&f->file_ids, file, &idx, &is_new);
     if (rc != SYM_OK)
         return rc;
-    struct bline *l = vec_push(&b->cur_lines, sizeof(*l));
-    if (l == NULL)
-        return SYM_ENOMEM;
-    l->start = (addr < fs ? fs : addr) - fs;
-    l->end = (end > fe ? fe : end) - fs;
-    l->line = line;
-    l->file = idx;
+    out->start = (addr < fs ? fs : addr) - fs;
+    out->end = (end > fe ? fe : end) - fs;
+    out->line = line;
+    out->file = idx;
+    *keep = true;
     return SYM_OK;
 }
 
-sym_err bld_inline(struct builder *b, uint32_t depth, uint32_t call_line, bool has_call_file,
-                   uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges)
+sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool has_call_file,
+                     uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges,
+                     struct vec *out, bool *keep, const char **why)
 {
-    if (!b->func_open)
-        return reject(b, "INLINE record outside a FUNC");
-    b->read.inlines++;
-    if (!b->func_kept)
+    *keep = false;
+    if (!f->func_open) {
+        *why = "INLINE record outside a FUNC";
+        return SYM_EPARSE;
+    }
+    f->inlines_read++;
+    if (!f->func_kept)
         return SYM_OK;
-    for (size_t i = 0; i < n_ranges; i++)
-        if (ranges[2 * i] + ranges[2 * i + 1] < ranges[2 * i])
-            return reject(b, "INLINE range wraps around the address space");
+    for (size_t i = 0; i < n_ranges; i++) {
+        if (ranges[2 * i] + ranges[2 * i + 1] < ranges[2 * i]) {
+            *why = "INLINE range wraps around the address space";
+            return SYM_EPARSE;
+        }
+    }
     uint32_t origin_idx, file_ref = 0;
-    sym_err rc = dense_index(&b->origin_ids, &b->origins, origin, &origin_idx);
+    bool is_new;
+    sym_err rc = idmap_get(&f->origin_ids, origin, &origin_idx, &is_new);
     if (rc != SYM_OK)
         return rc;
     if (has_call_file) {
         uint32_t idx;
-        rc = dense_index(&b->file_ids, &b->files, call_file, &idx);
+        rc = idmap_get(&f->file_ids, call_file, &idx, &is_new);
         if (rc != SYM_OK)
             return rc;
         file_ref = idx + 1;
     }
-    uint32_t *d = vec_push(&b->cur_inl_depths, sizeof(uint32_t));
-    if (d == NULL || !vec_reserve(&b->cur_inl, sizeof(struct binl), n_ranges))
+    if (!vec_reserve(out, sizeof(struct binl), n_ranges))
         return SYM_ENOMEM;
-    *d = depth;
-    uint64_t fs = b->func_start, fe = fs + b->func_size;
+    uint64_t fs = f->func_start, fe = fs + f->func_size;
     for (size_t i = 0; i < n_ranges; i++) {
         uint64_t s = ranges[2 * i], e = s + ranges[2 * i + 1];
         if (s < fs)
@@ -552,9 +619,10 @@ sym_err bld_inline(struct builder *b, uint32_t depth, uint32_t call_line, bool h
             e = fe;
         if (s >= e)
             continue; /* empty, or outside the function: never reached by a lookup */
-        struct binl *in = vec_push(&b->cur_inl, sizeof(*in));
+        struct binl *in = vec_push(out, sizeof(*in));
         *in = (struct binl){s - fs, e - fs, depth, origin_idx, file_ref, call_line};
     }
+    *keep = true;
     return SYM_OK;
 }
 

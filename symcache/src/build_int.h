@@ -147,22 +147,20 @@ struct bwin {
 struct builder {
     struct sym_parse_opts opts;
     struct strtab strings;
-    struct idmap file_ids, origin_ids, rule_ids; /* rule_ids keyed by string offset */
-    struct vec files, origins, rules;            /* struct img_str; off UINT32_MAX = unnamed */
-    struct vec funcs;                            /* struct bfunc */
-    struct vec blocks;                           /* u8 */
-    struct vec pubs;                             /* struct bpub */
-    struct vec cfis;                             /* struct bcfi */
-    struct vec deltas;                           /* struct bdelta, module-wide */
-    struct vec deltas_blob;                      /* u8: encoded per kept INIT at finish */
-    struct vec wins;                             /* struct bwin */
+    struct idmap rule_ids;            /* keyed by string offset */
+    struct vec files, origins, rules; /* struct img_str; off UINT32_MAX = unnamed */
+    struct vec funcs;                 /* struct bfunc */
+    struct vec blocks;                /* u8 */
+    struct vec pubs;                  /* struct bpub */
+    struct vec cfis;                  /* struct bcfi */
+    struct vec deltas;                /* struct bdelta, module-wide */
+    struct vec deltas_blob;           /* u8: encoded per kept INIT at finish */
+    struct vec wins;                  /* struct bwin */
     uint32_t seq;
 
     /* the open FUNC block */
     bool func_open;
-    bool func_kept; /* false for a dropped FUNC: its records are read and discarded */
-    uint64_t func_start;
-    uint32_t func_size;
+    bool func_kept;            /* false for a dropped FUNC: its records are read and discarded */
     struct vec cur_lines;      /* struct bline */
     struct vec cur_inl;        /* struct binl, one per INLINE range, in file order */
     struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
@@ -198,6 +196,38 @@ struct builder {
     } rule_cache[256];
 };
 
+/* ---- Block front: the per-record work of FUNC blocks that needs no builder state ----------
+ * (done by the parser where it tokenizes, which may be another thread than the builder's):
+ * numbering FILE and INLINE_ORIGIN ids, judging FUNC records, and checking, clipping and
+ * numbering line records and INLINE ranges against the open FUNC. */
+struct bfront {
+    struct idmap file_ids, origin_ids; /* ids -> dense indexes in order of first sight */
+    bool func_open;                    /* a FUNC has been read (and no PUBLIC since) */
+    bool func_kept;                    /* ... and it is kept */
+    uint64_t func_start;
+    uint32_t func_size;
+    uint64_t lines_read, inlines_read; /* records read inside a FUNC block */
+};
+
+void front_cleanup(struct bfront *f);
+/* The dense index of a FILE / INLINE_ORIGIN id. SYM_ENOMEM or SYM_ELIMIT. */
+sym_err front_file(struct bfront *f, uint32_t id, uint32_t *idx);
+sym_err front_origin(struct bfront *f, uint32_t id, uint32_t *idx);
+/* A FUNC record opens a block; returns its verdict (func_verdict). */
+enum func_verdict front_func(struct bfront *f, uint64_t addr, uint64_t size, uint64_t param,
+                             const char **why);
+/* A PUBLIC record ends the block. */
+void front_public(struct bfront *f);
+/* A line record: *keep and *out when it belongs in the block; SYM_EPARSE with *why for a
+ * rejected record (a warning); SYM_ENOMEM or SYM_ELIMIT. */
+sym_err front_line(struct bfront *f, uint64_t addr, uint64_t size, uint32_t line, uint32_t file,
+                   struct bline *out, bool *keep, const char **why);
+/* An INLINE record: when *keep, its ranges inside the FUNC were appended to out (struct binl,
+ * possibly none). Errors as front_line. */
+sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool has_call_file,
+                     uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges,
+                     struct vec *out, bool *keep, const char **why);
+
 sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts);
 void bld_cleanup(struct builder *b);
 
@@ -206,14 +236,35 @@ void bld_cleanup(struct builder *b);
 sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *arch, size_t arch_n,
                    const char *id, size_t id_n, const char *file, size_t file_n);
 sym_err bld_module_field(struct builder *b, enum img_module_field f, const char *s, size_t n);
-sym_err bld_file(struct builder *b, uint32_t id, const char *name, size_t n);
-sym_err bld_origin(struct builder *b, uint32_t id, const char *name, size_t n);
-sym_err bld_func(struct builder *b, uint64_t addr, uint64_t size, uint64_t param, bool multiple,
-                 const char *name, size_t n);
-sym_err bld_line(struct builder *b, uint64_t addr, uint64_t size, uint32_t line, uint32_t file);
-/* ranges: n_ranges (address, size) pairs. has_call_file false for the old form. */
-sym_err bld_inline(struct builder *b, uint32_t depth, uint32_t call_line, bool has_call_file,
-                   uint32_t call_file, uint32_t origin, const uint64_t *ranges, size_t n_ranges);
+/* FILE and INLINE_ORIGIN names, by the dense index the block front gave their ids. */
+sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n);
+sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n);
+
+enum func_verdict { FUNC_KEEP, FUNC_DROP, FUNC_REJECT };
+/* What happens to a FUNC record; *why is set for FUNC_REJECT. */
+enum func_verdict func_verdict(uint64_t addr, uint64_t size, uint64_t param, const char **why);
+
+/* A FUNC record as the block front judged it (func_verdict). For FUNC_KEEP, size and param fit
+ * in 32 bits, name has no NUL byte (had_nul: some were replaced) and hash is
+ * hash_bytes(name, n). */
+struct bld_func_rec {
+    enum func_verdict verdict;
+    const char *why;
+    uint64_t addr, hash;
+    uint32_t size, param;
+    bool multiple, had_nul;
+    const char *name;
+    size_t n;
+};
+
+/* Closes the open block and opens the FUNC's (the name is copied). */
+sym_err bld_func(struct builder *b, const struct bld_func_rec *r);
+/* Line records and INLINE ranges of the open (kept) block, from the block front; n_files and
+ * n_origins are the front's counts of dense indexes so far, so that every index used has a
+ * slot. */
+sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32_t n_files);
+sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
+                   uint32_t n_files, uint32_t n_origins);
 sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multiple,
                    const char *name, size_t n);
 sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char *rule, size_t n);

@@ -33,6 +33,8 @@
  * tokenizes it itself while the other thread waits. */
 #define PIECE_BYTES       ((size_t)1 << 20)
 #define SMALL_PIECE_BYTES ((size_t)32 << 10)
+/* How many operations ahead the applier prefetches a function name's hash slot. */
+#define PREFETCH_OPS 16
 /* On one thread, operations are applied in batches of this many. */
 #define DIRECT_FLUSH_OPS 256
 /* With threads == 0 the second thread starts once this much input has been fed (most symbol
@@ -41,14 +43,15 @@
 
 /* One record for the main builder, or a warning, in file order. */
 enum op_kind {
-    OP_LINE,         /* a = address, b = size, d = line, e = file id */
-    OP_FUNC,         /* a = address, b = size, c = parameter size, flag = m, name */
-    OP_PUBLIC,       /* a = address, b = parameter size, flag = m, name */
-    OP_FILE,         /* a = id, name */
-    OP_ORIGIN,       /* a = id, name */
-    OP_INLINE,       /* a = depth | call_line << 32, b = call_file | origin << 32, flag = new form,
-                      * c = first range in the list's ranges, d = range count */
-    OP_MODULE,       /* c = first of four (offset, length) pairs in the list's names */
+    OP_LINES,  /* c = first of d struct bline in the list's lines, a = dense file ids so far */
+    OP_FUNC,   /* a = address, flag = m | had_nul << 1 | verdict << 2, name; FUNC_KEEP:
+                * b = size | parameter size << 32, c = name hash; FUNC_REJECT: c = reason */
+    OP_PUBLIC, /* a = address, b = parameter size, flag = m, name */
+    OP_FILE,   /* a = dense index, name */
+    OP_ORIGIN, /* a = dense index, name */
+    OP_INLINE, /* a = depth, c = first of d struct binl in the list's inls,
+                * b = dense file ids so far | dense origin ids so far << 32 */
+    OP_MODULE, /* c = first of four (offset, length) pairs in the list's names */
     OP_MODULE_FIELD, /* a = field, name */
     OP_WARN,         /* c = the reason (a static string) */
 };
@@ -61,10 +64,11 @@ struct op {
 };
 
 struct oplist {
-    struct vec ops;    /* struct op */
-    struct vec arena;  /* u8: the names of the operations */
-    struct vec ranges; /* u64: INLINE (address, size) pairs */
-    struct vec names;  /* u32: MODULE (offset, length) pairs */
+    struct vec ops;   /* struct op */
+    struct vec arena; /* u8: the names of the operations */
+    struct vec lines; /* struct bline */
+    struct vec inls;  /* struct binl */
+    struct vec names; /* u32: MODULE (offset, length) pairs */
     /* A fatal error of the tokenizer, after the operations before it. */
     sym_err fatal;
     uint64_t fatal_line;
@@ -74,7 +78,10 @@ struct oplist {
 /* The tokenizer's state: only its thread touches it while a piece is being tokenized. */
 struct tok {
     const struct sym_parse_opts *opts;
-    struct builder u;   /* the unwind tables */
+    struct builder u;    /* the unwind tables */
+    struct bfront front; /* the per-record work of FUNC blocks */
+    bool batch_open;     /* lines from batch_first on in out->lines await their OP_LINES */
+    size_t batch_first;
     struct oplist *out; /* where operations go */
     /* On the caller's thread: applies out when it holds this many operations, so that the
      * list stays in the first-level cache (0 on the second thread). */
@@ -135,7 +142,8 @@ static void oplist_free(struct oplist *l)
 {
     vec_free(&l->ops);
     vec_free(&l->arena);
-    vec_free(&l->ranges);
+    vec_free(&l->lines);
+    vec_free(&l->inls);
     vec_free(&l->names);
 }
 
@@ -193,6 +201,7 @@ void sym_parser_free(struct sym_parser *p)
     }
     bld_cleanup(&p->b);
     bld_cleanup(&p->t.u);
+    front_cleanup(&p->t.front);
     vec_free(&p->t.carry);
     vec_free(&p->t.tokens);
     oplist_free(&p->lists[0]);
@@ -260,9 +269,31 @@ static void tok_fail(struct tok *t, sym_err rc, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Appends an operation for the current line; NULL (and the tokenizer stopped) when out of
- * memory. */
+static struct op *push_op(struct tok *t, enum op_kind kind);
+
+/* Ends the batch of line records of the open block: one operation for all of them. */
+static void close_batch(struct tok *t)
+{
+    if (!t->batch_open)
+        return;
+    t->batch_open = false;
+    struct op *o = push_op(t, OP_LINES);
+    if (o != NULL) {
+        o->c = t->batch_first;
+        o->d = (uint32_t)(t->out->lines.len - t->batch_first);
+        o->a = t->front.file_ids.next;
+    }
+}
+
+/* Appends an operation for the current line (after the pending line records); NULL (and the
+ * tokenizer stopped) when out of memory. */
 static struct op *emit(struct tok *t, enum op_kind kind)
+{
+    close_batch(t);
+    return push_op(t, kind);
+}
+
+static struct op *push_op(struct tok *t, enum op_kind kind)
 {
     struct op *o = vec_push(&t->out->ops, sizeof(*o));
     if (o == NULL) {
@@ -565,14 +596,28 @@ static enum line_result line_record(struct tok *t, struct lc *c, const char **wh
         return LINE_BAD;
     }
     *well_formed = true;
-    struct op *o = emit(t, OP_LINE);
-    if (o != NULL) {
-        o->a = addr;
-        o->b = size;
-        o->d = line;
-        o->e = file;
+    struct vec *lines = &t->out->lines;
+    if (!vec_reserve(lines, sizeof(struct bline), 1)) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+        return LINE_FATAL;
     }
-    return emitted(t);
+    bool keep;
+    sym_err rc = front_line(&t->front, addr, size, line, file,
+                            (struct bline *)lines->data + lines->len, &keep, why);
+    if (rc == SYM_EPARSE)
+        return LINE_BAD;
+    if (rc != SYM_OK) {
+        tok_fail(t, rc, "%s", builder_failure(rc));
+        return LINE_FATAL;
+    }
+    if (keep) {
+        if (!t->batch_open) {
+            t->batch_open = true;
+            t->batch_first = lines->len;
+        }
+        lines->len++;
+    }
+    return LINE_OK;
 }
 
 static enum line_result func_record(struct tok *t, struct lc *c, const char **why)
@@ -587,12 +632,26 @@ static enum line_result func_record(struct tok *t, struct lc *c, const char **wh
         return LINE_BAD;
     }
     t->header_zone = false;
-    struct op *o = emit_named(t, OP_FUNC, name, n);
-    if (o != NULL) {
-        o->a = addr;
-        o->b = size;
-        o->c = param;
-        o->flag = m;
+    const char *reason = NULL;
+    enum func_verdict v = front_func(&t->front, addr, size, param, &reason);
+    struct op *o = emit_named(t, OP_FUNC, v == FUNC_KEEP ? name : "", v == FUNC_KEEP ? n : 0);
+    if (o == NULL)
+        return LINE_FATAL;
+    o->a = addr;
+    o->flag = (uint8_t)(m | (unsigned)v << 2);
+    if (v == FUNC_REJECT) {
+        o->c = (uint64_t)(uintptr_t)reason;
+    } else if (v == FUNC_KEEP) {
+        o->b = size | param << 32;
+        /* The name's NUL bytes and hash here, off the builder's thread. */
+        char *copy = (char *)t->out->arena.data + o->d;
+        char *z = n ? memchr(copy, '\0', n) : NULL;
+        if (z != NULL) {
+            o->flag |= 2;
+            for (; z != NULL; z = memchr(z, '\0', (size_t)(copy + n - z)))
+                *z = '_';
+        }
+        o->c = hash_bytes(copy, n);
     }
     return emitted(t);
 }
@@ -608,6 +667,7 @@ static enum line_result public_record(struct tok *t, struct lc *c, const char **
         return LINE_BAD;
     }
     t->header_zone = false;
+    front_public(&t->front);
     struct op *o = emit_named(t, OP_PUBLIC, name, n);
     if (o != NULL) {
         o->a = addr;
@@ -617,12 +677,20 @@ static enum line_result public_record(struct tok *t, struct lc *c, const char **
     return emitted(t);
 }
 
+/* FILE and INLINE_ORIGIN: the id is numbered here, the name given to the builder. */
 static enum line_result named_id_record(struct tok *t, enum op_kind kind, uint32_t id,
                                         const char *name, size_t n)
 {
+    uint32_t idx;
+    sym_err rc =
+        kind == OP_FILE ? front_file(&t->front, id, &idx) : front_origin(&t->front, id, &idx);
+    if (rc != SYM_OK) {
+        tok_fail(t, rc, "%s", builder_failure(rc));
+        return LINE_FATAL;
+    }
     struct op *o = emit_named(t, kind, name, n);
     if (o != NULL)
-        o->a = id;
+        o->a = idx;
     return emitted(t);
 }
 
@@ -693,26 +761,40 @@ static enum line_result inline_record(struct tok *t, struct lc *c, const char **
         return LINE_BAD;
     }
     size_t n_ranges = (k - hdr) / 2;
-    struct vec *rv = &t->out->ranges;
-    if (n_ranges > UINT32_MAX || !vec_reserve(rv, sizeof(uint64_t), 2 * n_ranges)) {
+    t->tokens.len = 0;
+    if (!vec_reserve(&t->tokens, sizeof(uint64_t), 2 * n_ranges)) {
         tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
         return LINE_FATAL;
     }
-    uint64_t *r = (uint64_t *)rv->data + rv->len;
+    uint64_t *r = t->tokens.data;
     for (size_t i = 0; i < 2 * n_ranges; i++) {
         if (!hex_field(c, &r[i])) {
             *why = "malformed INLINE address range";
             return LINE_BAD;
         }
     }
+    close_batch(t); /* the block's lines so far go first */
+    if (t->stopped)
+        return LINE_FATAL;
+    struct vec *inls = &t->out->inls;
+    size_t first = inls->len;
+    bool keep;
+    sym_err rc = front_inline(&t->front, depth, call_line, new_form, call_file, origin, r, n_ranges,
+                              inls, &keep, why);
+    if (rc == SYM_EPARSE)
+        return LINE_BAD;
+    if (rc != SYM_OK) {
+        tok_fail(t, rc, "%s", builder_failure(rc));
+        return LINE_FATAL;
+    }
+    if (!keep)
+        return LINE_OK;
     struct op *o = emit(t, OP_INLINE);
     if (o != NULL) {
-        o->a = depth | (uint64_t)call_line << 32;
-        o->b = call_file | (uint64_t)origin << 32;
-        o->c = rv->len;
-        o->d = (uint32_t)n_ranges;
-        o->flag = new_form;
-        rv->len += 2 * n_ranges;
+        o->a = depth;
+        o->b = t->front.file_ids.next | (uint64_t)t->front.origin_ids.next << 32;
+        o->c = first;
+        o->d = (uint32_t)(inls->len - first);
     }
     return emitted(t);
 }
@@ -1068,9 +1150,12 @@ static void tokenize(struct tok *t, const char *s, size_t len)
         else
             process_line(t, s, n, end);
         s = e;
-        if (t->out->ops.len >= t->flush_at && t->flush_at != 0)
+        if (t->out->ops.len >= t->flush_at && t->flush_at != 0) {
+            close_batch(t);
             t->flush(t->flush_ctx, t->out);
+        }
     }
+    close_batch(t);
 }
 
 /* The end of the input: the last line, when it has no line break. */
@@ -1084,6 +1169,7 @@ static void tokenize_end(struct tok *t)
         process_carry(t);
     t->carry.len = 0;
     t->carry_overflow = false;
+    close_batch(t);
 }
 
 /* ============================================================================================
@@ -1100,19 +1186,33 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
 {
     struct builder *b = &p->b;
     switch ((enum op_kind)o->kind) {
-    case OP_LINE:
-        return bld_line(b, o->a, o->b, o->d, o->e);
-    case OP_FUNC:
-        return bld_func(b, o->a, o->b, o->c, o->flag, op_name(l, o), o->e);
+    case OP_LINES:
+        return bld_lines(b, (const struct bline *)l->lines.data + o->c, o->d, (uint32_t)o->a);
+    case OP_FUNC: {
+        struct bld_func_rec r = {.verdict = (enum func_verdict)(o->flag >> 2),
+                                 .addr = o->a,
+                                 .multiple = o->flag & 1,
+                                 .had_nul = (o->flag & 2) != 0,
+                                 .name = op_name(l, o),
+                                 .n = o->e};
+        if (r.verdict == FUNC_REJECT) {
+            r.why = (const char *)(uintptr_t)o->c;
+        } else if (r.verdict == FUNC_KEEP) {
+            r.size = (uint32_t)o->b;
+            r.param = (uint32_t)(o->b >> 32);
+            r.hash = o->c;
+        }
+        return bld_func(b, &r);
+    }
     case OP_PUBLIC:
         return bld_public(b, o->a, o->b, o->flag, op_name(l, o), o->e);
     case OP_FILE:
-        return bld_file(b, (uint32_t)o->a, op_name(l, o), o->e);
+        return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e);
     case OP_ORIGIN:
-        return bld_origin(b, (uint32_t)o->a, op_name(l, o), o->e);
+        return bld_origin_at(b, (uint32_t)o->a, op_name(l, o), o->e);
     case OP_INLINE:
-        return bld_inline(b, (uint32_t)o->a, (uint32_t)(o->a >> 32), o->flag, (uint32_t)o->b,
-                          (uint32_t)(o->b >> 32), (const uint64_t *)l->ranges.data + o->c, o->d);
+        return bld_inline(b, (uint32_t)o->a, (const struct binl *)l->inls.data + o->c, o->d,
+                          (uint32_t)o->b, (uint32_t)(o->b >> 32));
     case OP_MODULE: {
         const char *arena = l->arena.data;
         const uint32_t *f = (const uint32_t *)l->names.data + o->c;
@@ -1133,6 +1233,14 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
 {
     const struct op *ops = l->ops.data;
     for (size_t i = 0; i < l->ops.len && p->fatal == SYM_OK; i++) {
+        /* A function name is interned when its block closes, into a table of megabytes: start
+         * loading the slot it will probe some functions ahead, so that the load is done by
+         * then (the hash came with the operation). */
+        if (i + PREFETCH_OPS < l->ops.len) {
+            const struct op *ahead = &ops[i + PREFETCH_OPS];
+            if (ahead->kind == OP_FUNC && (ahead->flag >> 2) == FUNC_KEEP)
+                strtab_prefetch(&p->b.strings, ahead->c);
+        }
         p->line = ops[i].line;
         uint64_t nul_before = p->b.strings.nul_replaced;
         sym_err rc = apply_op(p, l, &ops[i]);
@@ -1147,7 +1255,7 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
         p->line = l->fatal_line;
         fail(p, l->fatal, "%s", l->fatal_msg);
     }
-    l->ops.len = l->arena.len = l->ranges.len = l->names.len = 0;
+    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
     l->fatal = SYM_OK;
 }
 
@@ -1312,6 +1420,8 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
         drain(p);
         stop_thread(p);
         rc = p->fatal;
+        p->b.read.lines += p->t.front.lines_read;
+        p->b.read.inlines += p->t.front.inlines_read;
     }
     p->line = p->t.newlines + 1;
     if (rc == SYM_OK && !p->t.started)
