@@ -430,7 +430,7 @@ static sym_err fs_head(void *impl, const char *key, struct store_object_info *ou
 {
     struct store_object_info info;
     struct stat st;
-    int fd;
+    int fd = -1;
     if (out == NULL)
         return sym_diag_set(d, SYM_EINVAL, "no place for the object information");
     sym_err rc = open_object(impl, key, &fd, &st, d);
@@ -448,7 +448,7 @@ static sym_err fs_open_read(void *impl, const char *key, int *fd_out,
 {
     struct store_object_info info;
     struct stat st;
-    int fd;
+    int fd = -1;
     sym_err rc = open_object(impl, key, &fd, &st, d);
     if (rc != SYM_OK)
         return rc;
@@ -466,7 +466,7 @@ static sym_err fs_open_read(void *impl, const char *key, int *fd_out,
 static sym_err fs_get(void *impl, const char *key, store_sink_fn sink, void *sink_ctx,
                       struct store_object_info *info_out, struct sym_diag *d)
 {
-    int fd;
+    int fd = -1;
     if (sink == NULL)
         return sym_diag_set(d, SYM_EINVAL, "no sink for the object bytes");
     sym_err rc = fs_open_read(impl, key, &fd, info_out, d);

@@ -96,6 +96,9 @@ static sym_err pipe_init(struct pipe *p, const struct srv_symb_sources *src)
     p->opts.max_input_bytes = src->max_sym_bytes;
     p->opts.max_image_bytes = src->max_image_bytes;
     p->opts.skip_unwind = !src->keep_unwind;
+    /* The parser already has a thread of its own here (the feeder), next to the inflating one;
+     * its second thread would make three busy threads, and measured slower on two cores. */
+    p->opts.threads = 1;
     return pipe_start(p);
 }
 
