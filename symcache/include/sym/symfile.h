@@ -4,8 +4,10 @@
  * Its memory is proportional to the tables it builds, never to the input: lines are parsed in
  * place in the caller's chunk, and only a line split across two chunks and the names of the
  * records of the last megabyte or so are copied.
+ * On a large input a second thread of the parser's own tokenizes the text while the caller's
+ * thread builds the image (see sym_parse_opts.threads); the image is the same either way.
  * Compressed input (gzip from storage) is inflated by the caller, chunk by chunk; this library
- * depends on libc only.
+ * depends on libc (with its POSIX threads) only.
  *
  * Accepted grammar (one record per line; `\n`, `\r\n` and a lone `\r` end a line; blank lines
  * are ignored; the last field of a record is the rest of the line and may contain spaces):
