@@ -643,8 +643,9 @@ static enum line_result func_record(struct tok *t, struct lc *c, const char **wh
         o->c = (uint64_t)(uintptr_t)reason;
     } else if (v == FUNC_KEEP) {
         o->b = size | param << 32;
-        /* The name's NUL bytes and hash here, off the builder's thread. */
-        char *copy = (char *)t->out->arena.data + o->d;
+        /* The name's NUL bytes and hash here, off the builder's thread. An empty name has no
+         * copy (and the arena may have no buffer yet). */
+        char *copy = n ? (char *)t->out->arena.data + o->d : (char *)"";
         char *z = n ? memchr(copy, '\0', n) : NULL;
         if (z != NULL) {
             o->flag |= 2;

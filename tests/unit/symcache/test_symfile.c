@@ -885,6 +885,17 @@ static void test_number_forms(void)
     }
 }
 
+/* A FUNC with an empty name before any other name: nothing has been copied aside yet. */
+static void test_empty_function_name_first(void)
+{
+    struct st_image s;
+    st_build(&s, "FUNC 100 10 0 \n100 10 7 1\nFUNC 200 10 0 g\n");
+    struct sym_lookup *l = st_lookup(&s, 0x104);
+    T_ASSERT(l->found && l->function.n == 0 && l->line == 7);
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x204)->function), "g");
+    st_free(&s);
+}
+
 /* A module large enough that the builder's tables outgrow the heap and become regions
  * (sym_region_grow): lookups agree with the generated records, and a failure at every
  * allocation, the region growths included, is SYM_ENOMEM without a leak. */
@@ -989,4 +1000,4 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_inline_forms), T_TEST(test_deep_inlines), T_TEST(test_public_fallback),
        T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies), T_TEST(test_stack_win_policies),
        T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
-       T_TEST(test_large_tables))
+       T_TEST(test_large_tables), T_TEST(test_empty_function_name_first))
