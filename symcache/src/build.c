@@ -887,6 +887,48 @@ static void put_index(struct writer *w, const uint64_t *starts, size_t n, bool w
     }
 }
 
+/* The FUNC radix (format_int.h) over level 1 of the index of n sorted starts: about one bucket
+ * per level-1 entry, a power of two of them. rh->n is 0 when there is no level 1. */
+static void radix_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
+{
+    memset(rh, 0, sizeof(*rh));
+    if (n <= IMG_FANOUT)
+        return;
+    size_t n1 = (n + IMG_FANOUT - 1) / IMG_FANOUT;
+    uint64_t min = starts[0], max = starts[(n1 - 1) * IMG_FANOUT];
+    uint64_t cap = 1;
+    while (cap < n1 / 2)
+        cap <<= 1;
+    unsigned shift = 0;
+    while (shift < 63 && ((max - min) >> shift) >= cap)
+        shift++;
+    rh->min = min;
+    rh->shift = shift;
+    rh->n = (uint32_t)(((max - min) >> shift) + 1);
+}
+
+static void put_radix(struct writer *w, const uint64_t *starts, size_t n,
+                      const struct img_radix *rh)
+{
+    if (rh->n == 0)
+        return;
+    put(w, rh, sizeof(*rh));
+    size_t n1 = (n + IMG_FANOUT - 1) / IMG_FANOUT, j = 0;
+    uint32_t buf[1024];
+    size_t k = 0;
+    for (uint64_t b = 0; b < rh->n; b++) {
+        uint64_t bucket_start = rh->min + (b << rh->shift);
+        while (j + 1 < n1 && starts[(j + 1) * IMG_FANOUT] <= bucket_start)
+            j++;
+        buf[k++] = (uint32_t)j;
+        if (k == sizeof(buf) / sizeof(buf[0])) {
+            put(w, buf, sizeof(buf));
+            k = 0;
+        }
+    }
+    put(w, buf, k * sizeof(buf[0]));
+}
+
 struct resolved {
     /* funcs */
     uint32_t *funcs;
@@ -1258,6 +1300,9 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     lay(&l, IMG_S_WIN0_STARTS, r.n_segs[1] * asz);
     lay(&l, IMG_S_WIN0_INDEX, index_len(r.n_segs[1]) * asz);
     lay(&l, IMG_S_WIN0_SEGS, r.n_segs[1] * sizeof(uint32_t));
+    struct img_radix radix;
+    radix_plan(r.func_starts, r.n_funcs, &radix);
+    lay(&l, IMG_S_FUNC_RADIX, radix.n ? sizeof(radix) + (uint64_t)radix.n * 4 : 0);
     l.pos = (l.pos + 7) & ~(uint64_t)7;
     h->total_size = l.pos;
     if (b->opts.max_image_bytes != 0 && h->total_size > b->opts.max_image_bytes) {
@@ -1342,6 +1387,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         pad_to(&w, h->sect[seg_sect[t][2]].off);
         put(&w, r.seg_recs[t], r.n_segs[t] * sizeof(uint32_t));
     }
+    pad_to(&w, h->sect[IMG_S_FUNC_RADIX].off);
+    put_radix(&w, r.func_starts, r.n_funcs, &radix);
     pad_to(&w, h->total_size);
     rc = w.rc;
     if (rc == SYM_OK && w.pos != h->total_size)

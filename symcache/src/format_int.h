@@ -27,7 +27,13 @@
  *   recorded, else file_off + 1); [call_file_len when call_file != 0]; call_line.
  * Names are referenced directly (not through the FILE / INLINE_ORIGIN tables) so that a lookup
  * needs no table access after the block.
- * CFI deltas: n, n x (address - previous address (the INIT start for the first), rule_index). */
+ * CFI deltas: n, n x (address - previous address (the INIT start for the first), rule_index).
+ * FUNC radix: a direct table over the address range of the FUNC index's level 1, so that a
+ * lookup starts at level 1 instead of descending from the top: entry b is the position in level
+ * 1 of the last entry <= min + (b << shift). A lookup scans one window of level 1 from there and
+ * uses the result only when the window holds the answer (the key is not below its first entry
+ * nor at or past its last); otherwise it descends as usual. So any entry value gives the right
+ * answer, and a corrupt table can only slow a lookup down. */
 #ifndef SYM_FORMAT_INT_H
 #define SYM_FORMAT_INT_H
 
@@ -68,6 +74,7 @@ enum img_sect {
     IMG_S_WIN0_STARTS, /* the same for FPO records */
     IMG_S_WIN0_INDEX,
     IMG_S_WIN0_SEGS,
+    IMG_S_FUNC_RADIX, /* struct img_radix, then n u32 (empty when the FUNC table has no index) */
     IMG_S_COUNT
 };
 
@@ -112,6 +119,11 @@ static inline int img_index_levels(uint64_t n, uint64_t sizes[IMG_MAX_LEVELS])
     }
     return k;
 }
+
+struct img_radix {
+    uint64_t min;
+    uint32_t shift, n;
+};
 
 struct img_sect_ent {
     uint64_t off, size;

@@ -24,6 +24,10 @@ struct table {
     int n_levels;
     const uint8_t *level[IMG_MAX_LEVELS]; /* level[0] is index level 1 */
     size_t level_n[IMG_MAX_LEVELS];
+    const uint8_t *radix; /* u32 entries (format_int.h), radix_n of them; NULL if none */
+    uint64_t radix_min;
+    unsigned radix_shift;
+    size_t radix_n;
 };
 
 struct sym_image {
@@ -91,6 +95,22 @@ static bool bind_table(struct sym_image *img, struct table *t, int s_starts, int
     return e[s_index].size == total * asz;
 }
 
+/* Only the section's size and header are checked: any entry value is safe (format_int.h). */
+static bool bind_radix(struct sym_image *img, struct table *t, const struct img_sect_ent *e)
+{
+    struct img_radix rh;
+    if (e->size < sizeof(rh) || t->n_levels < 1)
+        return false;
+    memcpy(&rh, img->base + e->off, sizeof(rh));
+    if (rh.n == 0 || rh.shift > 63 || e->size != sizeof(rh) + (uint64_t)rh.n * 4)
+        return false;
+    t->radix = img->base + e->off + sizeof(rh);
+    t->radix_min = rh.min;
+    t->radix_shift = rh.shift;
+    t->radix_n = rh.n;
+    return true;
+}
+
 sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, struct sym_diag *d)
 {
     if (data == NULL || out == NULL)
@@ -156,6 +176,8 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
                          asz, sizeof(uint32_t)) &&
               bind_table(img, &img->win[1], IMG_S_WIN0_STARTS, IMG_S_WIN0_INDEX, IMG_S_WIN0_SEGS,
                          asz, sizeof(uint32_t));
+    if (ok && e[IMG_S_FUNC_RADIX].size != 0)
+        ok = bind_radix(img, &img->funcs, &e[IMG_S_FUNC_RADIX]);
     for (int i = 0; ok && i < IMG_M_COUNT; i++)
         ok = str_ok(img, h.module[i]);
     if (!ok) {
@@ -294,8 +316,38 @@ static inline size_t count_le(bool wide, const uint8_t *p, size_t stride, size_t
 /* The number of starts <= key in table t (one past the last range that may contain key), 0 if
  * none. From the top index level down, each level narrows the search to a window of
  * IMG_FANOUT entries of the level below. */
+/* Through the radix: the answer of upper_bound, or SIZE_MAX when the radix window does not
+ * hold it (format_int.h). */
+static inline size_t radix_bound(const struct sym_image *img, const struct table *t, uint64_t key)
+{
+    if (key < t->radix_min)
+        return SIZE_MAX;
+    uint64_t b = (key - t->radix_min) >> t->radix_shift;
+    if (b >= t->radix_n)
+        b = t->radix_n - 1;
+    bool wide = img->wide;
+    size_t asz = wide ? 8 : 4, n1 = t->level_n[0], lo = ld32(t->radix + 4 * b);
+    if (lo >= n1)
+        return SIZE_MAX;
+    size_t width = n1 - lo < IMG_FANOUT ? n1 - lo : IMG_FANOUT;
+    size_t c = count_le(wide, t->level[0] + lo * asz, asz, width, key);
+    if (c == 0 || (c == width && lo + width < n1))
+        return SIZE_MAX;
+    size_t first = (lo + c - 1) * IMG_FANOUT;
+    if (first >= t->n)
+        return SIZE_MAX; /* only in a corrupt image */
+    width = t->n - first < IMG_FANOUT ? t->n - first : IMG_FANOUT;
+    c = count_le(wide, t->starts + first * t->stride, t->stride, width, key);
+    return c == 0 ? SIZE_MAX : first + c;
+}
+
 static size_t upper_bound(const struct sym_image *img, const struct table *t, uint64_t key)
 {
+    if (t->radix != NULL) {
+        size_t k = radix_bound(img, t, key);
+        if (k != SIZE_MAX)
+            return k;
+    }
     bool wide = img->wide;
     size_t asz = wide ? 8 : 4;
     size_t first = 0; /* window start at the current level */

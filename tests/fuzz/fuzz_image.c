@@ -29,12 +29,19 @@ static const char base_sym[] =
     "STACK CFI 1001 .cfa: $rsp 16 +\nSTACK CFI 1004 $rbp: .cfa -16 + ^\n"
     "STACK WIN 4 2000 200 0 0 4 0 8 0 1 $eip 4 + ^ =\n"
     "STACK WIN 4 2010 10 0 0 4 0 8 0 1 $eip 8 + ^ =\n"
-    "STACK WIN 0 3000 40 1 1 4 4 0 0 0 1\n";
+    "STACK WIN 0 3000 40 1 1 4 4 0 0 0 1\n"
+    /* enough functions for an index level and its radix */
+    "FUNC 4000 10 0 h0\nFUNC 4010 10 0 h1\nFUNC 4020 10 0 h2\nFUNC 4030 10 0 h3\n"
+    "FUNC 4040 10 0 h4\nFUNC 4050 10 0 h5\nFUNC 4060 10 0 h6\nFUNC 4070 10 0 h7\n"
+    "FUNC 4080 10 0 h8\nFUNC 4090 10 0 h9\nFUNC 40a0 10 0 ha\nFUNC 40b0 10 0 hb\n"
+    "FUNC 40c0 10 0 hc\nFUNC 40d0 10 0 hd\nFUNC 40e0 10 0 he\nFUNC 40f0 10 0 hf\n"
+    "FUNC 5000 10 0 i0\nFUNC 6000 10 0 i1\nFUNC 7000 10 0 i2\nFUNC 8000 10 0 i3\n";
 
 static void query(const struct sym_image *img)
 {
-    static const uint64_t offs[] = {0,      0xfff,  0x1000, 0x1009, 0x1031, 0x107f, 0x1080,
-                                    0x2000, 0x2011, 0x2086, 0x21ff, 0x3000, 0x3010, UINT64_MAX};
+    static const uint64_t offs[] = {0,      0xfff,  0x1000, 0x1009, 0x1031,    0x107f, 0x1080,
+                                    0x2000, 0x2011, 0x2086, 0x21ff, 0x3000,    0x3010, 0x4005,
+                                    0x40f8, 0x5001, 0x7fff, 0x8008, UINT64_MAX};
     volatile unsigned sink = 0;
     for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
         struct sym_lookup l;

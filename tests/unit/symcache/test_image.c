@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "format_int.h"
 #include "sym/alloc.h"
 #include "symtest.h"
 
@@ -307,5 +308,55 @@ static void test_corruption(void)
     st_free(&s);
 }
 
+/* The FUNC radix only shortens the index descent: whatever its entries say, every lookup
+ * gives the answer of the full descent (format_int.h). */
+static void test_radix_entries_cannot_mislead(void)
+{
+    struct sym_buf text;
+    sym_buf_init(&text, 0);
+    uint64_t seed = 42, addr = 0x10000;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t size = 1 + rng_next(&seed) % 300;
+        sym_buf_printf(&text, "FUNC %llx %llx 0 f%d\n", (unsigned long long)addr,
+                       (unsigned long long)size, i);
+        addr += size + (rng_next(&seed) % 4 == 0 ? rng_next(&seed) % 5000 : 0);
+    }
+    struct st_image s;
+    st_build_n(&s, text.data, text.len);
+    struct img_header h;
+    memcpy(&h, s.buf.data, sizeof(h));
+    const struct img_sect_ent *e = &h.sect[IMG_S_FUNC_RADIX];
+    T_ASSERT(e->size > sizeof(struct img_radix));
+    size_t n_entries = (size_t)((e->size - sizeof(struct img_radix)) / 4);
+    char *copy = malloc(s.buf.len);
+    for (int pattern = 0; pattern < 5; pattern++) {
+        memcpy(copy, s.buf.data, s.buf.len);
+        uint8_t *entries = (uint8_t *)copy + e->off + sizeof(struct img_radix);
+        for (size_t i = 0; i < n_entries; i++) {
+            uint32_t v = pattern == 0   ? 0
+                         : pattern == 1 ? UINT32_MAX
+                         : pattern == 2 ? (uint32_t)(rng_next(&seed) % 400)
+                         : pattern == 3 ? (uint32_t)(n_entries - 1 - i)
+                                        : (uint32_t)i + 1;
+            memcpy(entries + 4 * i, &v, 4);
+        }
+        struct sym_image *img;
+        T_ASSERT_OK(sym_image_open(copy, s.buf.len, &img, NULL));
+        for (uint64_t off = 0xff00; off < addr + 10; off += 1 + rng_next(&seed) % 97) {
+            struct sym_lookup want, got;
+            T_ASSERT_OK(sym_image_lookup(s.img, off, &want));
+            T_ASSERT_OK(sym_image_lookup(img, off, &got));
+            T_ASSERT_EQ(want.found, got.found);
+            T_ASSERT_U64_EQ(want.function_start, got.function_start);
+            T_ASSERT(sym_slice_eq(want.function, got.function));
+        }
+        sym_image_close(img);
+    }
+    free(copy);
+    st_free(&s);
+    sym_buf_cleanup(&text);
+}
+
 T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
-       T_TEST(test_convert_allocation_failures), T_TEST(test_lookup_many), T_TEST(test_corruption))
+       T_TEST(test_convert_allocation_failures), T_TEST(test_lookup_many), T_TEST(test_corruption),
+       T_TEST(test_radix_entries_cannot_mislead))
