@@ -887,8 +887,10 @@ static void put_index(struct writer *w, const uint64_t *starts, size_t n, bool w
     }
 }
 
-/* The FUNC radix (format_int.h) over level 1 of the index of n sorted starts: about one bucket
- * per level-1 entry, a power of two of them. rh->n is 0 when there is no level 1. */
+/* The FUNC radix (format_int.h) over level 1 of the index of n sorted starts: a power of two
+ * of buckets, about one per eight level-1 entries, so that a lookup's level-1 window of 16
+ * usually holds the answer while the table stays small enough to stay in cache (4 KB per
+ * 100,000 functions). rh->n is 0 when there is no level 1. */
 static void radix_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
 {
     memset(rh, 0, sizeof(*rh));
@@ -897,7 +899,7 @@ static void radix_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
     size_t n1 = (n + IMG_FANOUT - 1) / IMG_FANOUT;
     uint64_t min = starts[0], max = starts[(n1 - 1) * IMG_FANOUT];
     uint64_t cap = 1;
-    while (cap < n1 / 2)
+    while (cap < n1 / 8)
         cap <<= 1;
     unsigned shift = 0;
     while (shift < 63 && ((max - min) >> shift) >= cap)
