@@ -38,16 +38,12 @@ for v in $variants; do
   echo "== $v: $bytes bytes; generated $(cat "$sym.counts")"
   cat "$sym" > /dev/null  # page cache, for both the baseline and the parser
 
-  wc_times=""
+  # Baseline and parser alternate, so that both see the same moments of a shared machine: per
+  # round `wc -l`, the default options (a second thread for inputs over 4 MiB), one thread.
+  wc_times=""; parse_times=""; cpu_times=""; one_times=""; rss=0; out=""
   for _ in $(seq "$reps"); do
     t0=$(ns); wc -l "$sym" > /dev/null; t1=$(ns)
     wc_times+="$(( t1 - t0 ))"$'\n'
-  done
-  read -r wc_best wc_med <<< "$(printf '%s' "$wc_times" | stats)"
-
-  # The default options (a second thread for inputs over 4 MiB) and one thread, alternated.
-  parse_times=""; cpu_times=""; one_times=""; rss=0; out=""
-  for _ in $(seq "$reps"); do
     out=$("$drv" parse "$sym")
     parse_times+="$(echo "$out" | field parse_s)"$'\n'
     cpu_times+="$(echo "$out" | field cpu_s)"$'\n'
@@ -56,6 +52,7 @@ for v in $variants; do
     one_times+="$(echo "$one" | field parse_s)"$'\n'
     r=$(echo "$one" | field maxrss_kb); [ "$r" -gt "$rss" ] && rss=$r
   done
+  read -r wc_best wc_med <<< "$(printf '%s' "$wc_times" | stats)"
   read -r p_best p_med <<< "$(printf '%s' "$parse_times" | stats)"
   read -r c_best c_med <<< "$(printf '%s' "$cpu_times" | stats)"
   read -r o_best o_med <<< "$(printf '%s' "$one_times" | stats)"
