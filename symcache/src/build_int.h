@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* build_int.h: the image builder behind the .sym parser. symfile.c tokenizes lines and calls
- * one bld_* function per record; the builder interns strings, encodes each FUNC block and CFI
- * INIT block as soon as it closes, and at the end sorts, resolves overlaps and writes the image
- * (format_int.h). Internal to libsym. */
+/* build_int.h: the image builder behind the .sym parser. symfile.c tokenizes lines, does the
+ * per-record work of FUNC blocks that needs no builder state with the block front (struct
+ * bfront, possibly on another thread) and calls the bld_* functions in file order; the builder
+ * interns strings, encodes each FUNC block and CFI INIT block as soon as it closes, and at the
+ * end sorts, resolves overlaps and writes the image (format_int.h). Internal to libsym. */
 #ifndef SYM_BUILD_INT_H
 #define SYM_BUILD_INT_H
 

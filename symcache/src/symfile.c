@@ -2,11 +2,14 @@
 /* symfile.c: the streaming Breakpad .sym parser (grammar and policies in sym/symfile.h).
  *
  * Two halves meet in an operation list. The tokenizer splits the text into lines with its own
- * vectorised splitter, parses each line in place, builds the unwind tables (STACK CFI / WIN)
- * itself in a builder of its own, and turns every other record into an operation whose names
- * are copied into the list's arena. The applier hands those operations, in file order, to the
- * main builder (build.c), which also counts every warning. At the end the unwind builder's
- * tables are moved into the main builder and the image is written.
+ * vectorised splitter and parses each line in place. It builds the unwind tables (STACK CFI /
+ * WIN) itself, in a builder of its own; does the per-record work of FUNC blocks that needs no
+ * builder state (the block front of build.c: numbering FILE and INLINE_ORIGIN ids, judging
+ * FUNCs, clipping line and INLINE records, hashing names); and turns the rest into operations
+ * whose names are copied into the list's arena, line records in one batch per block. The
+ * applier hands the operations, in file order, to the main builder (build.c), which interns
+ * names, encodes the blocks and counts every warning. At the end the unwind builder's tables
+ * are moved into the main builder and the image is written.
  *
  * On a large input the tokenizer runs on a second thread, one piece of input ahead of the
  * applier (two operation lists, used in turn); otherwise both run on the caller's thread. The
