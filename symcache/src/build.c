@@ -29,7 +29,7 @@ void bld_cleanup(struct builder *b)
     idmap_cleanup(&b->rule_ids);
     struct vec *vs[] = {&b->files,         &b->origins,        &b->rules,         &b->funcs,
                         &b->blocks,        &b->pubs,           &b->cfis,          &b->deltas_blob,
-                        &b->deltas,        &b->pending_name,   &b->wins,          &b->cur_lines,
+                        &b->deltas,        &b->pending_copy,   &b->wins,          &b->cur_lines,
                         &b->cur_inl,       &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep,
                         &b->scratch_bytes, &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,
                         &b->scratch_count, &b->deferred,       &b->def_lines,     &b->def_inl,
@@ -426,8 +426,8 @@ static sym_err close_func(struct builder *b)
     }
     struct bfunc *f = &VEC_AT(&b->funcs, struct bfunc, b->funcs.len - 1);
     struct img_str name;
-    sym_err rc = strtab_intern_hashed(&b->strings, b->pending_name.data, b->pending_name.len,
-                                      b->pending_hash, &name);
+    sym_err rc = strtab_intern_hashed(&b->strings, b->pending_name, b->pending_len, b->pending_hash,
+                                      true, &name);
     if (rc == SYM_OK) {
         f->name_off = name.off;
         f->name_len = name.len;
@@ -471,9 +471,10 @@ sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
     if (r->verdict == FUNC_REJECT)
         return reject(b, r->why);
     struct bfunc *f = vec_push(&b->funcs, sizeof(*f));
-    b->pending_name.len = 0;
-    if (f == NULL || !vec_append(&b->pending_name, r->name, r->n))
+    if (f == NULL)
         return SYM_ENOMEM;
+    b->pending_name = r->n ? r->name : "";
+    b->pending_len = r->n;
     if (r->had_nul)
         b->strings.nul_replaced++; /* counted on this line, as a warning */
     b->pending_hash = r->hash;
@@ -484,6 +485,17 @@ sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
                         .param = r->param,
                         .multiple = r->multiple};
     b->func_kept = true;
+    return SYM_OK;
+}
+
+sym_err bld_pin(struct builder *b)
+{
+    if (!b->func_open || !b->func_kept || b->pending_name == b->pending_copy.data)
+        return SYM_OK;
+    b->pending_copy.len = 0;
+    if (!vec_append(&b->pending_copy, b->pending_name, b->pending_len))
+        return SYM_ENOMEM;
+    b->pending_name = b->pending_len ? b->pending_copy.data : "";
     return SYM_OK;
 }
 

@@ -33,8 +33,9 @@ void strtab_drop_index(struct strtab *t);
 /* Returns SYM_OK and *out, SYM_ENOMEM, or SYM_ELIMIT (string section over max_bytes). NUL bytes
  * in s are stored as '_' (as Breakpad does) and counted in nul_replaced. */
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out);
-/* The same with h = hash_bytes(s, n) already computed. */
-sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h,
+/* The same with h = hash_bytes(s, n) already computed; no_nul: s is known to hold no NUL byte
+ * (it is not scanned for one). */
+sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h, bool no_nul,
                              struct img_str *out);
 /* Starts loading the slot that string hash h will probe first (a hint; see bld_func). */
 void strtab_prefetch(const struct strtab *t, uint64_t h);
@@ -186,8 +187,11 @@ struct builder {
     const char *warn; /* reason of the last SYM_EPARSE from a bld_* call */
 
     /* The open FUNC's name, interned when the block closes: by then the hash slot prefetched
-     * when the FUNC line was read is in cache, which hides a cache miss per function. */
-    struct vec pending_name; /* u8 */
+     * when the FUNC line was read is in cache, which hides a cache miss per function. The name
+     * is the caller's (see bld_func) until bld_pin copies it into pending_copy. */
+    const char *pending_name;
+    size_t pending_len;
+    struct vec pending_copy; /* u8 */
     uint64_t pending_hash;
 
     /* Recently used CFI rule texts: most deltas repeat one of a few texts. */
@@ -258,8 +262,11 @@ struct bld_func_rec {
     size_t n;
 };
 
-/* Closes the open block and opens the FUNC's (the name is copied). */
+/* Closes the open block and opens the FUNC's. r->name must stay valid until the block closes
+ * (the next bld_func or bld_public, or bld_finish) or bld_pin is called. */
 sym_err bld_func(struct builder *b, const struct bld_func_rec *r);
+/* Copies what the builder still borrows (the open FUNC's name), before the caller reuses it. */
+sym_err bld_pin(struct builder *b);
 /* Line records and INLINE ranges of the open (kept) block, from the block front; n_files and
  * n_origins are the front's counts of dense indexes so far, so that every index used has a
  * slot. */

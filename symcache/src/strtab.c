@@ -77,10 +77,10 @@ void strtab_prefetch(const struct strtab *t, uint64_t h)
 
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out)
 {
-    return strtab_intern_hashed(t, s, n, hash_bytes(s, n), out);
+    return strtab_intern_hashed(t, s, n, hash_bytes(s, n), false, out);
 }
 
-sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h,
+sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h, bool no_nul,
                              struct img_str *out)
 {
     if (n > UINT32_MAX - 1)
@@ -116,7 +116,7 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
     dst[n] = '\0';
     /* Interior NULs would make the NUL-terminated comparison above ambiguous; the parser has
      * already counted them as a warning. */
-    char *z = memchr(dst, '\0', n);
+    char *z = no_nul ? NULL : memchr(dst, '\0', n);
     if (z != NULL) {
         t->nul_replaced++;
         for (; z != NULL; z = memchr(z, '\0', (size_t)(dst + n - z)))

@@ -1259,6 +1259,12 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
         p->line = l->fatal_line;
         fail(p, l->fatal, "%s", l->fatal_msg);
     }
+    /* The open FUNC's name is still in this list's arena. */
+    if (p->fatal == SYM_OK) {
+        sym_err rc = bld_pin(&p->b);
+        if (rc != SYM_OK)
+            fail_builder(p, rc);
+    }
     l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
     l->fatal = SYM_OK;
 }
