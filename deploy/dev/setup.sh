@@ -43,7 +43,7 @@ for _ in $(seq 1 100); do
   if curl -fsS "http://$listen/__lbheartbeat__" >/dev/null 2>&1; then
     echo "Sigil is running at http://$listen (pid $(cat "$work/sigil.pid"))"
     echo "  log:      $work/sigil.log"
-    echo "  settings: $work/sigil.env (source it to use sigil import/token/migrate)"
+    echo "  settings: $work/sigil.env (for sigil import/token/migrate: set -a; . $work/sigil.env; set +a)"
     echo "  stop:     deploy/dev/stop.sh"
     exit 0
   fi
