@@ -119,6 +119,7 @@ struct sym_parser {
 
     /* The tokenizer's thread, when there is one. */
     bool threaded;
+    bool thread_tried;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -1390,10 +1391,12 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
                     "(%llu bytes)",
                     (unsigned long long)p->opts.max_input_bytes);
     p->st.input_bytes += len;
-    if (!p->threaded && p->opts.threads != 1 &&
-        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) &&
-        sysconf(_SC_NPROCESSORS_ONLN) > 1 && !p->t.stopped && p->fatal == SYM_OK)
-        (void)start_thread(p);
+    if (!p->thread_tried && p->opts.threads != 1 &&
+        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) && !p->t.stopped) {
+        p->thread_tried = true; /* once: a parser that cannot have a thread stays on one */
+        if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+            (void)start_thread(p);
+    }
     const char *s = data;
     while (len > 0 && p->fatal == SYM_OK) {
         size_t n = len < PIECE_BYTES ? len : PIECE_BYTES;
