@@ -50,6 +50,10 @@ struct idmap {
     uint32_t next; /* next dense index */
     uint32_t last_id, last_index;
     bool has_last;
+    /* false while the ids seen are exactly 0 .. next - 1, each its own index (FILE and
+     * INLINE_ORIGIN ids as dump_syms writes them): then the tables above are left empty and a
+     * lookup reads no memory. */
+    bool mixed;
 };
 
 void idmap_cleanup(struct idmap *m);
@@ -60,6 +64,11 @@ sym_err idmap_get_slow(struct idmap *m, uint32_t id, uint32_t *index, bool *is_n
  * and known small ids take the inline path. */
 static inline sym_err idmap_get(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
 {
+    if (!m->mixed && id < m->next) {
+        *index = id;
+        *is_new = false;
+        return SYM_OK;
+    }
     if (m->has_last && m->last_id == id) {
         *index = m->last_index;
         *is_new = false;

@@ -231,15 +231,38 @@ static sym_err idmap_hashed(struct idmap *m, uint32_t id, uint32_t *index, bool 
     return SYM_OK;
 }
 
+static sym_err idmap_find_or_add(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
+{
+    return id < IDMAP_DIRECT_MAX ? idmap_direct(m, id, index, is_new)
+                                 : idmap_hashed(m, id, index, is_new);
+}
+
 sym_err idmap_get_slow(struct idmap *m, uint32_t id, uint32_t *index, bool *is_new)
 {
+    if (!m->mixed) {
+        if (id == m->next) { /* the ids are still 0, 1, 2, ... in order: no table needed */
+            sym_err rc = idmap_new_index(m, index);
+            *is_new = rc == SYM_OK;
+            return rc;
+        }
+        /* The first id out of that order: record the ones so far, each its own index. */
+        uint32_t n = m->next;
+        m->next = 0;
+        m->mixed = true;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t idx;
+            bool fresh;
+            sym_err rc = idmap_find_or_add(m, i, &idx, &fresh);
+            if (rc != SYM_OK)
+                return rc;
+        }
+    }
     if (m->has_last && m->last_id == id) {
         *index = m->last_index;
         *is_new = false;
         return SYM_OK;
     }
-    sym_err rc = id < IDMAP_DIRECT_MAX ? idmap_direct(m, id, index, is_new)
-                                       : idmap_hashed(m, id, index, is_new);
+    sym_err rc = idmap_find_or_add(m, id, index, is_new);
     if (rc != SYM_OK)
         return rc;
     m->has_last = true;
