@@ -885,6 +885,23 @@ static void test_number_forms(void)
     }
 }
 
+/* FILE ids first in order (0, 1, 2: each its own index, no table), then out of order, then
+ * used before their FILE record: every line still gets its own file. */
+static void test_file_ids_in_and_out_of_order(void)
+{
+    struct st_image s;
+    st_build(&s, "FILE 0 zero.c\nFILE 1 one.c\nFILE 2 two.c\nFILE 10 ten.c\n"
+                 "FUNC 100 40 0 f\n100 10 1 1\n110 10 2 10\n120 10 3 5\n130 10 4 0\n"
+                 "FILE 5 five.c\nFILE 3 three.c\nFUNC 200 10 0 g\n200 10 5 3\n");
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x104)->file), "one.c");
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x114)->file), "ten.c");
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x124)->file), "five.c");
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x134)->file), "zero.c");
+    T_ASSERT_STR_EQ(st_str(st_lookup(&s, 0x204)->file), "three.c");
+    T_ASSERT_U64_EQ(s.stats.kept.files, 6); /* 0, 1, 2, 10, 5, 3 */
+    st_free(&s);
+}
+
 /* A FUNC with an empty name before any other name: nothing has been copied aside yet. */
 static void test_empty_function_name_first(void)
 {
@@ -1000,4 +1017,5 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_inline_forms), T_TEST(test_deep_inlines), T_TEST(test_public_fallback),
        T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies), T_TEST(test_stack_win_policies),
        T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
-       T_TEST(test_large_tables), T_TEST(test_empty_function_name_first))
+       T_TEST(test_large_tables), T_TEST(test_empty_function_name_first),
+       T_TEST(test_file_ids_in_and_out_of_order))
