@@ -113,12 +113,7 @@ static sym_err try_rel(void *ctx, const char *rel, struct sw_symbols *out)
     sym_buf_cleanup(&key);
     if (rc != SYM_OK)
         return rc;
-    out->image = ci.image;
-    out->corrupt = ci.corrupt;
-    out->url = NULL;
-    out->debug_file = NULL;
-    out->debug_id = NULL;
-    out->handle = ci.ref;
+    srv_sym_from_cache(&ci, out);
     return SYM_OK;
 }
 

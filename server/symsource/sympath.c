@@ -87,3 +87,13 @@ sym_err srv_sym_find(const struct sw_module_key *key, bool upper_debug_id, srv_s
         rc = try_rel(ctx, rel, out);
     return rc;
 }
+
+void srv_sym_from_cache(const struct srv_cached_image *ci, struct sw_symbols *out)
+{
+    out->image = ci->image;
+    out->corrupt = ci->corrupt;
+    out->url = ci->url;
+    out->debug_file = ci->debug_file;
+    out->debug_id = ci->debug_id;
+    out->handle = ci->ref;
+}

@@ -12,6 +12,7 @@
 
 #include "stackwalk/supplier.h"
 #include "sym/err.h"
+#include "symsource/image_cache.h"
 
 /* Writes "<name>/<id>/<symfile>" into out. by_code_file selects the code-file form (its
  * extension is replaced by .sym; the id is upper-cased as symbol servers store code ids);
@@ -29,5 +30,9 @@ SYM_MUST_CHECK sym_err srv_sym_path(const char *name, const char *id, bool by_co
 typedef sym_err (*srv_sym_try_fn)(void *ctx, const char *rel, struct sw_symbols *out);
 sym_err srv_sym_find(const struct sw_module_key *key, bool upper_debug_id, srv_sym_try_fn try_rel,
                      void *ctx, struct sw_symbols *out);
+
+/* Fills out from an image the source holds a cache reference to (out->handle is that
+ * reference, for the source's release). */
+void srv_sym_from_cache(const struct srv_cached_image *ci, struct sw_symbols *out);
 
 #endif
