@@ -943,6 +943,26 @@ static void put_radix(struct writer *w, const uint64_t *starts, size_t n,
     put(w, buf, k * sizeof(buf[0]));
 }
 
+/* The block offset of every IMG_FANOUT-th function (format_int.h), in order[] order. */
+static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
+                       size_t n_funcs, size_t n_groups)
+{
+    uint32_t buf[1024];
+    size_t k = 0;
+    uint64_t block_pos = 0;
+    for (size_t i = 0; i < n_funcs && n_groups != 0; i++) {
+        if (i % IMG_FANOUT == 0) {
+            buf[k++] = (uint32_t)block_pos;
+            if (k == sizeof(buf) / sizeof(buf[0])) {
+                put(w, buf, sizeof(buf));
+                k = 0;
+            }
+        }
+        block_pos += funcs[order[i]].block_len;
+    }
+    put(w, buf, k * sizeof(buf[0]));
+}
+
 struct resolved {
     /* funcs */
     uint32_t *funcs;
@@ -1317,6 +1337,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     struct img_radix radix;
     radix_plan(r.func_starts, r.n_funcs, &radix);
     lay(&l, IMG_S_FUNC_RADIX, radix.n ? sizeof(radix) + (uint64_t)radix.n * 4 : 0);
+    size_t n_groups = r.n_funcs > IMG_FANOUT ? (r.n_funcs + IMG_FANOUT - 1) / IMG_FANOUT : 0;
+    lay(&l, IMG_S_FUNC_GROUPS, (uint64_t)n_groups * 4);
     l.pos = (l.pos + 7) & ~(uint64_t)7;
     h->total_size = l.pos;
     if (b->opts.max_image_bytes != 0 && h->total_size > b->opts.max_image_bytes) {
@@ -1403,6 +1425,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     }
     pad_to(&w, h->sect[IMG_S_FUNC_RADIX].off);
     put_radix(&w, r.func_starts, r.n_funcs, &radix);
+    pad_to(&w, h->sect[IMG_S_FUNC_GROUPS].off);
+    put_groups(&w, funcs, r.funcs, r.n_funcs, n_groups);
     pad_to(&w, h->total_size);
     rc = w.rc;
     if (rc == SYM_OK && w.pos != h->total_size)

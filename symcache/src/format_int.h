@@ -33,7 +33,13 @@
  * 1 of the last entry <= min + (b << shift). A lookup scans one window of level 1 from there and
  * uses the result only when the window holds the answer (the key is not below its first entry
  * nor at or past its last); otherwise it descends as usual. So any entry value gives the right
- * answer, and a corrupt table can only slow a lookup down. */
+ * answer, and a corrupt table can only slow a lookup down.
+ * FUNC group blocks: one u32 per level-1 entry g, the block offset of function g * IMG_FANOUT.
+ * The blocks of a group of IMG_FANOUT functions lie between two such offsets, in address order,
+ * so once level 1 has named the group, the key's share of the group's address span tells
+ * roughly where its block is, and the reader starts fetching it while it still searches the
+ * pairs window that names it exactly (one memory latency instead of two in a row). The values
+ * are only prefetch hints: a wrong one costs time, never an answer. */
 #ifndef SYM_FORMAT_INT_H
 #define SYM_FORMAT_INT_H
 
@@ -74,7 +80,8 @@ enum img_sect {
     IMG_S_WIN0_STARTS, /* the same for FPO records */
     IMG_S_WIN0_INDEX,
     IMG_S_WIN0_SEGS,
-    IMG_S_FUNC_RADIX, /* struct img_radix, then n u32 (empty when the FUNC table has no index) */
+    IMG_S_FUNC_RADIX,  /* struct img_radix, then n u32 (empty when the FUNC table has no index) */
+    IMG_S_FUNC_GROUPS, /* u32 block offset per level-1 entry (empty when there is no level 1) */
     IMG_S_COUNT
 };
 

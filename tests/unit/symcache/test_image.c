@@ -308,49 +308,69 @@ static void test_corruption(void)
     st_free(&s);
 }
 
-/* The FUNC radix only shortens the index descent: whatever its entries say, every lookup
- * gives the answer of the full descent (format_int.h). */
-static void test_radix_entries_cannot_mislead(void)
+/* The FUNC radix only shortens the index descent, and the group block offsets are only
+ * prefetch hints: whatever their entries say, every lookup gives the answer of the full
+ * descent (format_int.h). */
+static void test_index_hints_cannot_mislead(void)
 {
     struct sym_buf text;
     sym_buf_init(&text, 0);
     uint64_t seed = 42, addr = 0x10000;
+    sym_buf_printf(&text, "FILE 0 a.c\n");
     for (int i = 0; i < 5000; i++) {
         uint64_t size = 1 + rng_next(&seed) % 300;
-        sym_buf_printf(&text, "FUNC %llx %llx 0 f%d\n", (unsigned long long)addr,
-                       (unsigned long long)size, i);
+        sym_buf_printf(&text, "FUNC %llx %llx 0 f%d\n%llx %llx %d 0\n", (unsigned long long)addr,
+                       (unsigned long long)size, i, (unsigned long long)addr,
+                       (unsigned long long)size, i + 1);
         addr += size + (rng_next(&seed) % 4 == 0 ? rng_next(&seed) % 5000 : 0);
     }
     struct st_image s;
     st_build_n(&s, text.data, text.len);
     struct img_header h;
     memcpy(&h, s.buf.data, sizeof(h));
-    const struct img_sect_ent *e = &h.sect[IMG_S_FUNC_RADIX];
-    T_ASSERT(e->size > sizeof(struct img_radix));
-    size_t n_entries = (size_t)((e->size - sizeof(struct img_radix)) / 4);
+
+    /* The writer's group hints are the block offsets of every IMG_FANOUT-th function. */
+    const struct img_sect_ent *g = &h.sect[IMG_S_FUNC_GROUPS];
+    T_ASSERT_U64_EQ(g->size, (5000 + IMG_FANOUT - 1) / IMG_FANOUT * 4);
+    for (size_t i = 0; i < g->size / 4; i++) {
+        uint32_t hint, pair[2];
+        memcpy(&hint, (const uint8_t *)s.buf.data + g->off + 4 * i, 4);
+        memcpy(pair,
+               (const uint8_t *)s.buf.data + h.sect[IMG_S_FUNC_TABLE].off + 8 * IMG_FANOUT * i, 8);
+        T_ASSERT_EQ(hint, pair[1]);
+    }
+
+    static const int sects[2] = {IMG_S_FUNC_RADIX, IMG_S_FUNC_GROUPS};
+    static const size_t skip[2] = {sizeof(struct img_radix), 0};
     char *copy = malloc(s.buf.len);
-    for (int pattern = 0; pattern < 5; pattern++) {
-        memcpy(copy, s.buf.data, s.buf.len);
-        uint8_t *entries = (uint8_t *)copy + e->off + sizeof(struct img_radix);
-        for (size_t i = 0; i < n_entries; i++) {
-            uint32_t v = pattern == 0   ? 0
-                         : pattern == 1 ? UINT32_MAX
-                         : pattern == 2 ? (uint32_t)(rng_next(&seed) % 400)
-                         : pattern == 3 ? (uint32_t)(n_entries - 1 - i)
-                                        : (uint32_t)i + 1;
-            memcpy(entries + 4 * i, &v, 4);
+    for (int t = 0; t < 2; t++) {
+        const struct img_sect_ent *e = &h.sect[sects[t]];
+        T_ASSERT(e->size > skip[t]);
+        size_t n_entries = (size_t)((e->size - skip[t]) / 4);
+        for (int pattern = 0; pattern < 5; pattern++) {
+            memcpy(copy, s.buf.data, s.buf.len);
+            uint8_t *entries = (uint8_t *)copy + e->off + skip[t];
+            for (size_t i = 0; i < n_entries; i++) {
+                uint32_t v = pattern == 0   ? 0
+                             : pattern == 1 ? UINT32_MAX
+                             : pattern == 2 ? (uint32_t)(rng_next(&seed) % 400)
+                             : pattern == 3 ? (uint32_t)(n_entries - 1 - i)
+                                            : (uint32_t)i + 1;
+                memcpy(entries + 4 * i, &v, 4);
+            }
+            struct sym_image *img;
+            T_ASSERT_OK(sym_image_open(copy, s.buf.len, &img, NULL));
+            for (uint64_t off = 0xff00; off < addr + 10; off += 1 + rng_next(&seed) % 97) {
+                struct sym_lookup want, got;
+                T_ASSERT_OK(sym_image_lookup(s.img, off, &want));
+                T_ASSERT_OK(sym_image_lookup(img, off, &got));
+                T_ASSERT_EQ(want.found, got.found);
+                T_ASSERT_U64_EQ(want.function_start, got.function_start);
+                T_ASSERT(sym_slice_eq(want.function, got.function));
+                T_ASSERT_EQ(want.line, got.line);
+            }
+            sym_image_close(img);
         }
-        struct sym_image *img;
-        T_ASSERT_OK(sym_image_open(copy, s.buf.len, &img, NULL));
-        for (uint64_t off = 0xff00; off < addr + 10; off += 1 + rng_next(&seed) % 97) {
-            struct sym_lookup want, got;
-            T_ASSERT_OK(sym_image_lookup(s.img, off, &want));
-            T_ASSERT_OK(sym_image_lookup(img, off, &got));
-            T_ASSERT_EQ(want.found, got.found);
-            T_ASSERT_U64_EQ(want.function_start, got.function_start);
-            T_ASSERT(sym_slice_eq(want.function, got.function));
-        }
-        sym_image_close(img);
     }
     free(copy);
     st_free(&s);
@@ -359,4 +379,4 @@ static void test_radix_entries_cannot_mislead(void)
 
 T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
        T_TEST(test_convert_allocation_failures), T_TEST(test_lookup_many), T_TEST(test_corruption),
-       T_TEST(test_radix_entries_cannot_mislead))
+       T_TEST(test_index_hints_cannot_mislead))
