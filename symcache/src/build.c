@@ -851,9 +851,11 @@ static void put(struct writer *w, const void *p, size_t n)
 
 static void pad_to(struct writer *w, uint64_t off)
 {
-    static const uint8_t zeros[8];
-    if (off > w->pos)
-        put(w, zeros, (size_t)(off - w->pos));
+    static const uint8_t zeros[64];
+    while (off > w->pos && w->rc == SYM_OK) {
+        uint64_t gap = off - w->pos;
+        put(w, zeros, gap < sizeof(zeros) ? (size_t)gap : sizeof(zeros));
+    }
 }
 
 /* Writes starts as u32 or u64, or every stride-th of them for an index. */
@@ -961,6 +963,35 @@ static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32
         block_pos += funcs[order[i]].block_len;
     }
     put(w, buf, k * sizeof(buf[0]));
+}
+
+/* The group lines (format_int.h): per IMG_FANOUT functions their starts and block offsets
+ * relative to the group's first. */
+static void put_group_lines(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
+                            const uint64_t *starts, size_t n_funcs, size_t n_groups)
+{
+    uint64_t block_pos = 0;
+    for (size_t g = 0; g < n_groups; g++) {
+        uint16_t line[2 * IMG_FANOUT];
+        uint64_t s0 = starts[g * IMG_FANOUT], b0 = block_pos;
+        bool fits = true;
+        for (size_t i = 0; i < IMG_FANOUT; i++) {
+            size_t f = g * IMG_FANOUT + i;
+            line[i] = IMG_GROUP_NONE;
+            line[IMG_FANOUT + i] = 0;
+            if (f >= n_funcs)
+                continue;
+            uint64_t ds = starts[f] - s0, db = block_pos - b0;
+            if (ds >= IMG_GROUP_NONE || db >= IMG_GROUP_NONE)
+                fits = false;
+            line[i] = (uint16_t)ds;
+            line[IMG_FANOUT + i] = (uint16_t)db;
+            block_pos += funcs[order[f]].block_len;
+        }
+        if (!fits)
+            line[0] = IMG_GROUP_NONE;
+        put(w, line, sizeof(line));
+    }
 }
 
 struct resolved {
@@ -1339,6 +1370,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     lay(&l, IMG_S_FUNC_RADIX, radix.n ? sizeof(radix) + (uint64_t)radix.n * 4 : 0);
     size_t n_groups = r.n_funcs > IMG_FANOUT ? (r.n_funcs + IMG_FANOUT - 1) / IMG_FANOUT : 0;
     lay(&l, IMG_S_FUNC_GROUPS, (uint64_t)n_groups * 4);
+    l.pos = (l.pos + IMG_GROUP_LINE - 1) & ~(uint64_t)(IMG_GROUP_LINE - 1);
+    lay(&l, IMG_S_FUNC_GROUP_LINES, (uint64_t)n_groups * IMG_GROUP_LINE);
     l.pos = (l.pos + 7) & ~(uint64_t)7;
     h->total_size = l.pos;
     if (b->opts.max_image_bytes != 0 && h->total_size > b->opts.max_image_bytes) {
@@ -1427,6 +1460,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     put_radix(&w, r.func_starts, r.n_funcs, &radix);
     pad_to(&w, h->sect[IMG_S_FUNC_GROUPS].off);
     put_groups(&w, funcs, r.funcs, r.n_funcs, n_groups);
+    pad_to(&w, h->sect[IMG_S_FUNC_GROUP_LINES].off);
+    put_group_lines(&w, funcs, r.funcs, r.func_starts, r.n_funcs, n_groups);
     pad_to(&w, h->total_size);
     rc = w.rc;
     if (rc == SYM_OK && w.pos != h->total_size)

@@ -38,8 +38,15 @@
  * The blocks of a group of IMG_FANOUT functions lie between two such offsets, in address order,
  * so once level 1 has named the group, the key's share of the group's address span tells
  * roughly where its block is, and the reader starts fetching it while it still searches the
- * pairs window that names it exactly (one memory latency instead of two in a row). The values
- * are only prefetch hints: a wrong one costs time, never an answer. */
+ * pairs window that names it exactly (one memory latency instead of two in a row). They are
+ * also the base of the group lines' block offsets.
+ * FUNC group lines: one 64-byte line per level-1 entry g (the section starts at a multiple of
+ * 64 from the image start): u16 start[IMG_FANOUT], the starts of functions g * IMG_FANOUT + i
+ * less the first one's, then u16 block[IMG_FANOUT], their block offsets less the first one's.
+ * Missing functions (past the last) have start 0xffff. A group whose deltas do not fit in
+ * 0 .. 0xfffe is marked by start[0] = 0xffff and searched in the pairs instead. A single
+ * lookup reads this one line where the pairs window takes two or three, from a table half
+ * the size, so it is more often in cache. */
 #ifndef SYM_FORMAT_INT_H
 #define SYM_FORMAT_INT_H
 
@@ -52,6 +59,8 @@
 #define IMG_LIST_CK    32u         /* range-list entries per checkpoint group */
 #define IMG_NONE       0xffffffffu /* "no record" in segment tables */
 #define IMG_MAX_U32    0xffffffffull
+#define IMG_GROUP_LINE 64u     /* bytes per FUNC group line */
+#define IMG_GROUP_NONE 0xffffu /* a missing function, or (first entry) an unusable line */
 
 enum {
     IMG_F_WIDE = 1u << 0,       /* address tables are u64 */
@@ -82,6 +91,7 @@ enum img_sect {
     IMG_S_WIN0_SEGS,
     IMG_S_FUNC_RADIX,  /* struct img_radix, then n u32 (empty when the FUNC table has no index) */
     IMG_S_FUNC_GROUPS, /* u32 block offset per level-1 entry (empty when there is no level 1) */
+    IMG_S_FUNC_GROUP_LINES, /* IMG_GROUP_LINE bytes per level-1 entry (the same) */
     IMG_S_COUNT
 };
 
@@ -126,6 +136,8 @@ static inline int img_index_levels(uint64_t n, uint64_t sizes[IMG_MAX_LEVELS])
     }
     return k;
 }
+
+_Static_assert(IMG_GROUP_LINE == 4 * IMG_FANOUT, "a group line holds two u16 per function");
 
 struct img_radix {
     uint64_t min;

@@ -26,6 +26,7 @@ struct table {
     size_t level_n[IMG_MAX_LEVELS];
     const uint8_t *radix;        /* u32 entries (format_int.h), radix_n of them; NULL if none */
     const uint8_t *group_blocks; /* u32 per level-1 entry (format_int.h); NULL if none */
+    const uint8_t *group_lines;  /* IMG_GROUP_LINE bytes per level-1 entry; NULL if none */
     uint64_t radix_min;
     unsigned radix_shift;
     size_t radix_n;
@@ -185,6 +186,11 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
              e[IMG_S_FUNC_GROUPS].size == (uint64_t)img->funcs.level_n[0] * 4;
         img->funcs.group_blocks = img->base + e[IMG_S_FUNC_GROUPS].off;
     }
+    if (ok && e[IMG_S_FUNC_GROUP_LINES].size != 0) {
+        ok = img->funcs.group_blocks != NULL &&
+             e[IMG_S_FUNC_GROUP_LINES].size == (uint64_t)img->funcs.level_n[0] * IMG_GROUP_LINE;
+        img->funcs.group_lines = img->base + e[IMG_S_FUNC_GROUP_LINES].off;
+    }
     for (int i = 0; ok && i < IMG_M_COUNT; i++)
         ok = str_ok(img, h.module[i]);
     if (!ok) {
@@ -342,10 +348,48 @@ static inline void prefetch_block(const struct sym_image *img, const struct tabl
         __builtin_prefetch(img->blocks + p);
 }
 
+/* The function found for a key: k as upper_bound returns it and, when k > 0, the start and
+ * block offset of function k - 1. */
+struct func_pick {
+    size_t k;
+    uint64_t start;
+    uint32_t block;
+};
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* Finds key in the group line of group g (format_int.h), whose first function starts at s0 <=
+ * key. False when the line is marked unusable or names functions past the table (corrupt). */
+static inline bool search_group_line(const struct table *t, size_t g, uint64_t s0, uint64_t key,
+                                     struct func_pick *pick)
+{
+    const uint8_t *line = t->group_lines + (size_t)g * IMG_GROUP_LINE;
+    if (ld16(line) != 0)
+        return false;
+    uint64_t d = key - s0;
+    uint32_t kd = d < IMG_GROUP_NONE - 1 ? (uint32_t)d : IMG_GROUP_NONE - 1;
+    size_t c = 0;
+    for (size_t i = 0; i < IMG_FANOUT; i++)
+        c += ld16(line + 2 * i) <= kd;
+    size_t k = g * IMG_FANOUT + c;
+    if (k > t->n)
+        return false;
+    pick->k = k;
+    pick->start = s0 + ld16(line + 2 * (c - 1));
+    pick->block = ld32(t->group_blocks + 4 * g) + ld16(line + 2 * (IMG_FANOUT + c - 1));
+    return true;
+}
+
 /* Through the radix: the answer of upper_bound, or SIZE_MAX when the radix window does not
- * hold it (format_int.h). With `predict`, also starts fetching the function's block. */
+ * hold it (format_int.h). With `pick` (a single lookup), also starts fetching the function's
+ * block, and takes the function from the group line when there is one, filling *pick. */
 static inline size_t radix_bound(const struct sym_image *img, const struct table *t, uint64_t key,
-                                 bool predict)
+                                 struct func_pick *pick)
 {
     if (key < t->radix_min)
         return SIZE_MAX;
@@ -360,8 +404,13 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
     size_t c = count_le(wide, t->level[0] + lo * asz, asz, width, key);
     if (c == 0 || (c == width && lo + width < n1))
         return SIZE_MAX;
-    if (predict)
-        prefetch_block(img, t, lo + c - 1, key);
+    if (pick != NULL) {
+        size_t g = lo + c - 1;
+        prefetch_block(img, t, g, key);
+        if (t->group_lines != NULL &&
+            search_group_line(t, g, load_start(wide, t->level[0] + g * asz), key, pick))
+            return pick->k;
+    }
     size_t first = (lo + c - 1) * IMG_FANOUT;
     if (first >= t->n)
         return SIZE_MAX; /* only in a corrupt image */
@@ -372,13 +421,14 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
 
 /* The number of starts <= key in table t (one past the last range that may contain key), 0 if
  * none. From the top index level down, each level narrows the search to a window of
- * IMG_FANOUT entries of the level below. The radix, when there is one, skips the upper levels;
- * `predict` is radix_bound's. */
+ * IMG_FANOUT entries of the level below. The radix, when there is one, skips the upper levels.
+ * With pick, the FUNC table's single lookup: see radix_bound; pick->k is set only when the
+ * group line gave the answer. */
 static size_t upper_bound_ex(const struct sym_image *img, const struct table *t, uint64_t key,
-                             bool predict)
+                             struct func_pick *pick)
 {
     if (t->radix != NULL) {
-        size_t k = radix_bound(img, t, key, predict);
+        size_t k = radix_bound(img, t, key, pick);
         if (k != SIZE_MAX)
             return k;
     }
@@ -407,7 +457,7 @@ static size_t upper_bound_ex(const struct sym_image *img, const struct table *t,
 
 static size_t upper_bound(const struct sym_image *img, const struct table *t, uint64_t key)
 {
-    return upper_bound_ex(img, t, key, false);
+    return upper_bound_ex(img, t, key, NULL);
 }
 
 static inline uint64_t start_at(const struct sym_image *img, const struct table *t, size_t i)
@@ -605,10 +655,14 @@ struct block_head {
     struct img_str name;
 };
 
-static sym_err read_block_head(const struct sym_image *img, const struct table *t, size_t k,
-                               struct cursor *c, struct block_head *bh)
+static inline uint32_t block_at(const struct sym_image *img, const struct table *t, size_t i)
 {
-    uint32_t block = ld32(t->starts + k * t->stride + (img->wide ? 8 : 4));
+    return ld32(t->starts + i * t->stride + (img->wide ? 8 : 4));
+}
+
+static sym_err read_block_head(const struct sym_image *img, uint32_t block, struct cursor *c,
+                               struct block_head *bh)
+{
     if (block >= img->blocks_len)
         return SYM_ECORRUPT;
     *c = (struct cursor){img->blocks + block, img->blocks + img->blocks_len, false};
@@ -677,10 +731,22 @@ static sym_err func_hit(const struct sym_image *img, uint64_t fs, const struct b
     return SYM_OK;
 }
 
-/* The lookup proper, with k = upper_bound(funcs, offset) already known. */
-static sym_err lookup_at(const struct sym_image *img, uint64_t offset, size_t k,
+/* The pick for k = upper_bound(funcs, offset), from the pairs. */
+static inline struct func_pick pick_from_pairs(const struct sym_image *img, size_t k)
+{
+    struct func_pick p = {k, 0, 0};
+    if (k > 0) {
+        p.start = start_at(img, &img->funcs, k - 1);
+        p.block = block_at(img, &img->funcs, k - 1);
+    }
+    return p;
+}
+
+/* The lookup proper, with the function already found. */
+static sym_err lookup_at(const struct sym_image *img, uint64_t offset, struct func_pick pick,
                          struct sym_lookup *out)
 {
+    size_t k = pick.k;
     out->found = out->is_public = out->has_size = out->is_multiple = out->has_line = false;
     out->function = out->file = sym_slice_make(NULL, 0);
     out->function_start = out->function_size = out->line_start = 0;
@@ -688,10 +754,10 @@ static sym_err lookup_at(const struct sym_image *img, uint64_t offset, size_t k,
     out->n_inlines = 0;
     uint64_t fs = 0;
     if (k > 0) {
-        fs = start_at(img, &img->funcs, k - 1);
+        fs = pick.start;
         struct cursor c;
         struct block_head bh;
-        sym_err rc = read_block_head(img, &img->funcs, k - 1, &c, &bh);
+        sym_err rc = read_block_head(img, pick.block, &c, &bh);
         if (rc != SYM_OK)
             return rc;
         if (offset - fs < bh.size)
@@ -723,9 +789,14 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
 {
     if (img == NULL || out == NULL)
         return SYM_EINVAL;
-    /* A single lookup waits on its block: start fetching it early. (Batches instead overlap
-     * the exact blocks of many lookups, sym_image_lookup_many.) */
-    return lookup_at(img, offset, upper_bound_ex(img, &img->funcs, offset, true), out);
+    /* A single lookup waits on its block: start fetching it early, and find the function in
+     * the group line. (Batches instead overlap the exact blocks of many lookups,
+     * sym_image_lookup_many.) */
+    struct func_pick pick = {SIZE_MAX, 0, 0};
+    size_t k = upper_bound_ex(img, &img->funcs, offset, &pick);
+    if (pick.k != k)
+        pick = pick_from_pairs(img, k);
+    return lookup_at(img, offset, pick, out);
 }
 
 #define LOOKUP_GROUP 16
@@ -737,20 +808,16 @@ sym_err sym_image_lookup_many(const struct sym_image *img, const uint64_t *offse
         return SYM_EINVAL;
     /* In groups: first find every function of the group, whose table reads are independent and
      * overlap in the CPU, and prefetch their blocks; then decode the blocks, by now in cache. */
-    size_t ks[LOOKUP_GROUP];
+    struct func_pick picks[LOOKUP_GROUP];
     for (size_t i = 0; i < n; i += LOOKUP_GROUP) {
         size_t m = n - i < LOOKUP_GROUP ? n - i : LOOKUP_GROUP;
         for (size_t j = 0; j < m; j++) {
-            ks[j] = upper_bound(img, &img->funcs, offsets[i + j]);
-            if (ks[j] > 0) {
-                uint32_t block =
-                    ld32(img->funcs.starts + (ks[j] - 1) * img->funcs.stride + (img->wide ? 8 : 4));
-                if (block < img->blocks_len)
-                    __builtin_prefetch(img->blocks + block);
-            }
+            picks[j] = pick_from_pairs(img, upper_bound(img, &img->funcs, offsets[i + j]));
+            if (picks[j].k > 0 && picks[j].block < img->blocks_len)
+                __builtin_prefetch(img->blocks + picks[j].block);
         }
         for (size_t j = 0; j < m; j++) {
-            sym_err rc = lookup_at(img, offsets[i + j], ks[j], &outs[i + j]);
+            sym_err rc = lookup_at(img, offsets[i + j], picks[j], &outs[i + j]);
             if (rc != SYM_OK)
                 return rc;
         }
@@ -860,7 +927,7 @@ sym_err sym_image_func_at(const struct sym_image *img, size_t i, struct sym_func
         return SYM_EINVAL;
     struct cursor c;
     struct block_head bh;
-    sym_err rc = read_block_head(img, &img->funcs, i, &c, &bh);
+    sym_err rc = read_block_head(img, block_at(img, &img->funcs, i), &c, &bh);
     if (rc != SYM_OK)
         return rc;
     uint64_t n_lines = cur_varint(&c);
