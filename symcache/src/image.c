@@ -181,7 +181,8 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
     if (ok && e[IMG_S_FUNC_RADIX].size != 0)
         ok = bind_radix(img, &img->funcs, &e[IMG_S_FUNC_RADIX]);
     if (ok && e[IMG_S_FUNC_GROUPS].size != 0) {
-        /* Only the size is checked: the values are prefetch hints (format_int.h). */
+        /* Only the sizes are checked: the offsets are prefetch hints and, with the group
+         * lines, bases of block offsets that read_block_head bounds (format_int.h). */
         ok = img->funcs.n_levels >= 1 &&
              e[IMG_S_FUNC_GROUPS].size == (uint64_t)img->funcs.level_n[0] * 4;
         img->funcs.group_blocks = img->base + e[IMG_S_FUNC_GROUPS].off;
@@ -355,13 +356,6 @@ struct func_pick {
     uint32_t block;
 };
 
-static inline uint16_t ld16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
 /* Finds key in the group line of group g (format_int.h), whose first function starts at s0 <=
  * key. False when the line is marked unusable or names functions past the table (corrupt). */
 static inline bool search_group_line(const struct table *t, size_t g, uint64_t s0, uint64_t key,
@@ -403,14 +397,14 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
     size_t c = count_le(wide, t->level[0] + lo * asz, asz, width, key);
     if (c == 0 || (c == width && lo + width < n1))
         return SIZE_MAX;
+    size_t g = lo + c - 1;
     if (pick != NULL) {
-        size_t g = lo + c - 1;
         uint64_t s0 = load_start(wide, t->level[0] + g * asz);
         prefetch_block(img, t, g, s0, key);
         if (t->group_lines != NULL && search_group_line(t, g, s0, key, pick))
             return pick->k;
     }
-    size_t first = (lo + c - 1) * IMG_FANOUT;
+    size_t first = g * IMG_FANOUT;
     if (first >= t->n)
         return SIZE_MAX; /* only in a corrupt image */
     width = t->n - first < IMG_FANOUT ? t->n - first : IMG_FANOUT;

@@ -147,6 +147,13 @@ static inline uint64_t cur_varint(struct cursor *c)
 
 /* ---- Unaligned loads (images may sit at any address, e.g. inside an LMDB page) ------------ */
 
+static inline uint16_t ld16(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
 static inline uint32_t ld32(const void *p)
 {
     uint32_t v;
