@@ -217,6 +217,52 @@ static void test_switch_to_two_threads(void)
     free(t.p);
 }
 
+static sym_err reserve_heap(void *ctx, uint64_t total, void **dst)
+{
+    char **out = ctx;
+    *out = malloc(total ? (size_t)total : 1);
+    *dst = *out;
+    return *out != NULL ? SYM_OK : SYM_ENOMEM;
+}
+
+/* An image of many megabytes is written while the second thread populates its memory: the
+ * image is still byte for byte the one-thread image, into the parser's buffer and into memory
+ * the caller reserves. */
+static void test_large_image_two_threads(void)
+{
+    struct text t = {0};
+    generate(&t, 99, 200000, false);
+    struct sym_parse_opts o1, o2;
+    sym_parse_opts_init(&o1);
+    o1.threads = 1;
+    o2 = o1;
+    o2.threads = 2;
+    struct st_run a, b;
+    st_run(&a, t.p, t.len, 1u << 20, &o1);
+    st_run(&b, t.p, t.len, 1u << 20, &o2);
+    T_ASSERT_OK(a.rc);
+    T_ASSERT_OK(b.rc);
+    T_ASSERT(a.image.len > (12u << 20)); /* well past the size that is populated */
+    T_ASSERT_EQ(a.image.len, b.image.len);
+    T_ASSERT(memcmp(a.image.data, b.image.data, a.image.len) == 0);
+
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(&o2, &p));
+    for (size_t at = 0; at < t.len; at += 1u << 20)
+        T_ASSERT_OK(sym_parser_feed(p, t.p + at, t.len - at < (1u << 20) ? t.len - at : 1u << 20));
+    char *into = NULL;
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    T_ASSERT_OK(sym_parser_finish_into(p, reserve_heap, &into, &st, &d));
+    sym_parser_free(p);
+    T_ASSERT_U64_EQ(st.image_bytes, a.image.len);
+    T_ASSERT(memcmp(into, a.image.data, a.image.len) == 0);
+    free(into);
+    sym_buf_cleanup(&a.image);
+    sym_buf_cleanup(&b.image);
+    free(t.p);
+}
+
 /* A parser abandoned in the middle (no finish) ends its thread and frees everything. */
 static void test_free_without_finish(void)
 {
@@ -235,4 +281,4 @@ static void test_free_without_finish(void)
 }
 
 T_LIST(T_TEST(test_generated_inputs), T_TEST(test_rejections), T_TEST(test_switch_to_two_threads),
-       T_TEST(test_free_without_finish))
+       T_TEST(test_large_image_two_threads), T_TEST(test_free_without_finish))
