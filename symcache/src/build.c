@@ -86,7 +86,7 @@ sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *a
 
 /* Names the slot of dense index idx (from the block front), unless an earlier record did. */
 static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, const char *name,
-                          size_t n)
+                          size_t n, uint64_t hash)
 {
     struct img_str *slot = name_slot(table, idx);
     if (slot == NULL)
@@ -94,22 +94,22 @@ static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, co
     if (slot->off != UINT32_MAX)
         return SYM_OK; /* a later duplicate id: the first wins */
     struct img_str s;
-    sym_err rc = strtab_intern(&b->strings, name, n, &s);
+    sym_err rc = strtab_intern_hashed(&b->strings, name, n, hash, false, &s);
     if (rc == SYM_OK)
         *slot = s;
     return rc;
 }
 
-sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n)
+sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
 {
     b->read.files++;
-    return named_slot(b, &b->files, idx, name, n);
+    return named_slot(b, &b->files, idx, name, n, hash);
 }
 
-sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n)
+sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
 {
     b->read.inline_origins++;
-    return named_slot(b, &b->origins, idx, name, n);
+    return named_slot(b, &b->origins, idx, name, n, hash);
 }
 
 /* Grows a name table to n slots (ids the block front has numbered, not yet named). */

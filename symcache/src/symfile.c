@@ -51,8 +51,8 @@ enum op_kind {
     OP_FUNC,   /* a = address, flag = m | had_nul << 1 | verdict << 2, name; FUNC_KEEP:
                 * b = size | parameter size << 32, c = name hash; FUNC_REJECT: c = reason */
     OP_PUBLIC, /* a = address, b = parameter size, flag = m, name */
-    OP_FILE,   /* a = dense index, name */
-    OP_ORIGIN, /* a = dense index, name */
+    OP_FILE,   /* a = dense index, name, c = name hash */
+    OP_ORIGIN, /* a = dense index, name, c = name hash */
     OP_INLINE, /* a = depth, c = first of d struct binl in the list's inls,
                 * b = dense file ids so far | dense origin ids so far << 32 */
     OP_MODULE, /* c = first of four (offset, length) pairs in the list's names */
@@ -697,8 +697,10 @@ static enum line_result named_id_record(struct tok *t, enum op_kind kind, uint32
         return LINE_FATAL;
     }
     struct op *o = emit_named(t, kind, name, n);
-    if (o != NULL)
+    if (o != NULL) {
         o->a = idx;
+        o->c = hash_bytes(name, n); /* here, so that the builder can prefetch its slot */
+    }
     return emitted(t);
 }
 
@@ -1215,9 +1217,9 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
     case OP_PUBLIC:
         return bld_public(b, o->a, o->b, o->flag, op_name(l, o), o->e);
     case OP_FILE:
-        return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e);
+        return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c);
     case OP_ORIGIN:
-        return bld_origin_at(b, (uint32_t)o->a, op_name(l, o), o->e);
+        return bld_origin_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c);
     case OP_INLINE:
         return bld_inline(b, (uint32_t)o->a, (const struct binl *)l->inls.data + o->c, o->d,
                           (uint32_t)o->b, (uint32_t)(o->b >> 32));
@@ -1246,7 +1248,8 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
          * then (the hash came with the operation). */
         if (i + PREFETCH_OPS < l->ops.len) {
             const struct op *ahead = &ops[i + PREFETCH_OPS];
-            if (ahead->kind == OP_FUNC && (ahead->flag >> 2) == FUNC_KEEP)
+            if ((ahead->kind == OP_FUNC && (ahead->flag >> 2) == FUNC_KEEP) ||
+                ahead->kind == OP_FILE || ahead->kind == OP_ORIGIN)
                 strtab_prefetch(&p->b.strings, ahead->c);
         }
         p->line = ops[i].line;
