@@ -1544,60 +1544,8 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
     return rc;
 }
 
-struct mem_sink {
-    struct sink base;
-    struct sym_parser *parser;
-    struct sym_buf *out;
-    char *data;
-    uint64_t cap, len;
-};
-
-static sym_err mem_begin(struct sink *s, uint64_t total)
-{
-    struct mem_sink *m = (struct mem_sink *)s;
-    if (total > m->out->max_len || total >= SIZE_MAX)
-        return SYM_ELIMIT;
-    m->data = sym_malloc((size_t)total + 1);
-    if (m->data == NULL)
-        return SYM_ENOMEM;
-    m->cap = total;
-    populate_start(m->parser, m->data, total);
-    return SYM_OK;
-}
-
-static sym_err mem_write(struct sink *s, const void *p, size_t n)
-{
-    struct mem_sink *m = (struct mem_sink *)s;
-    if (n > m->cap - m->len)
-        return SYM_EINTERNAL;
-    memcpy(m->data + m->len, p, n);
-    m->len += n;
-    return SYM_OK;
-}
-
-sym_err sym_parser_finish(struct sym_parser *p, struct sym_buf *image_out,
-                          struct sym_parse_stats *stats, struct sym_diag *d)
-{
-    if (p == NULL || image_out == NULL)
-        return SYM_EINVAL;
-    struct mem_sink m = {{mem_begin, mem_write}, p, image_out, NULL, 0, 0};
-    sym_err rc = finish(p, &m.base, stats, d);
-    if (rc != SYM_OK) {
-        sym_free(m.data);
-        return rc;
-    }
-    m.data[m.len] = '\0';
-    sym_buf_cleanup(image_out);
-    image_out->data = m.data;
-    image_out->len = (size_t)m.len;
-    image_out->cap = (size_t)m.len + 1;
-    image_out->err = SYM_OK;
-    if (stats != NULL)
-        stats->image_bytes = m.len;
-    return SYM_OK;
-}
-
-/* A sink writing into memory the caller reserves once the size is known. */
+/* A sink writing into memory reserved once the size is known: by the caller
+ * (sym_parser_finish_into) or on the heap (sym_parser_finish). */
 struct into_sink {
     struct sink base;
     struct sym_parser *parser;
@@ -1632,17 +1580,65 @@ static sym_err into_write(struct sink *s, const void *p, size_t n)
     return SYM_OK;
 }
 
+static sym_err finish_into(struct sym_parser *p,
+                           sym_err (*reserve)(void *ctx, uint64_t total, void **dst), void *ctx,
+                           struct sym_parse_stats *stats, struct sym_diag *d)
+{
+    struct into_sink m = {{into_begin, into_write}, p, reserve, ctx, NULL, 0, 0};
+    sym_err rc = finish(p, &m.base, stats, d);
+    if (rc == SYM_OK && stats != NULL)
+        stats->image_bytes = m.len;
+    return rc;
+}
+
+/* The heap reservation of sym_parser_finish: one byte more for the sym_buf's NUL. */
+struct heap_image {
+    size_t max_len;
+    char *data;
+};
+
+static sym_err reserve_heap(void *ctx, uint64_t total, void **dst)
+{
+    struct heap_image *h = ctx;
+    if (total > h->max_len || total >= SIZE_MAX)
+        return SYM_ELIMIT;
+    h->data = sym_malloc((size_t)total + 1);
+    if (h->data == NULL)
+        return SYM_ENOMEM;
+    h->data[total] = '\0';
+    *dst = h->data;
+    return SYM_OK;
+}
+
+sym_err sym_parser_finish(struct sym_parser *p, struct sym_buf *image_out,
+                          struct sym_parse_stats *stats, struct sym_diag *d)
+{
+    if (p == NULL || image_out == NULL)
+        return SYM_EINVAL;
+    struct heap_image h = {image_out->max_len, NULL};
+    struct sym_parse_stats st;
+    sym_err rc = finish_into(p, reserve_heap, &h, &st, d);
+    if (stats != NULL)
+        *stats = st;
+    if (rc != SYM_OK) {
+        sym_free(h.data);
+        return rc;
+    }
+    sym_buf_cleanup(image_out);
+    image_out->data = h.data;
+    image_out->len = (size_t)st.image_bytes;
+    image_out->cap = (size_t)st.image_bytes + 1;
+    image_out->err = SYM_OK;
+    return SYM_OK;
+}
+
 sym_err sym_parser_finish_into(struct sym_parser *p,
                                sym_err (*reserve)(void *ctx, uint64_t total, void **dst), void *ctx,
                                struct sym_parse_stats *stats, struct sym_diag *d)
 {
     if (p == NULL || reserve == NULL)
         return SYM_EINVAL;
-    struct into_sink m = {{into_begin, into_write}, p, reserve, ctx, NULL, 0, 0};
-    sym_err rc = finish(p, &m.base, stats, d);
-    if (rc == SYM_OK && stats != NULL)
-        stats->image_bytes = m.len;
-    return rc;
+    return finish_into(p, reserve, ctx, stats, d);
 }
 
 #define FD_STAGE (1u << 20)
