@@ -1289,16 +1289,23 @@ static void direct_flush(void *ctx, struct oplist *l)
  * The tokenizer's thread
  * ========================================================================================== */
 
-/* Has the kernel supply the missing pages of [p, p + n) in one call, without changing what
- * is there: the image's memory, while the caller's thread writes the image from its start.
- * A hint; kernels without MADV_POPULATE_WRITE (before 5.14) refuse it and nothing happens. */
+/* Has the kernel supply the missing pages of [p, p + n) without changing what is there: the
+ * image's memory, while the caller's thread writes the image from its start. From the end
+ * down, a few megabytes per call, so that the two threads meet in the middle instead of the
+ * writer catching up and faulting the same pages. A hint; kernels without
+ * MADV_POPULATE_WRITE (before 5.14) refuse it and nothing happens. */
 static void populate_pages(const char *p, size_t n)
 {
 #ifdef MADV_POPULATE_WRITE
-    uintptr_t page = 4096, lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t page = 4096, step = (uintptr_t)4 << 20;
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)p + n) & ~(page - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+    while (hi > lo) {
+        uintptr_t from = hi - lo > step ? (hi - step) & ~(page - 1) : lo;
+        if (madvise((void *)from, hi - from, MADV_POPULATE_WRITE) != 0)
+            break;
+        hi = from;
+    }
 #else
     (void)p;
     (void)n;
