@@ -58,6 +58,9 @@ enum op_kind {
     OP_MODULE, /* c = first of four (offset, length) pairs in the list's names */
     OP_MODULE_FIELD, /* a = field, name */
     OP_WARN,         /* c = the reason (a static string) */
+    /* Only in the side list (run_piece), for the tokenizing thread: */
+    OP_CFI, /* a = address, b = size, flag = INIT, name = the rules */
+    OP_RAW, /* name = a line to parse as any other (followed by 8 zero bytes in the arena) */
 };
 
 /* Names are (d = offset, e = length) in the list's arena. line is the 1-based input line. */
@@ -101,7 +104,8 @@ struct tok {
     bool stopped;        /* after a fatal error: the rest of the input is ignored */
     uint64_t newlines;   /* '\n' seen so far: the current line is newlines + 1 */
     uint64_t n_unknown;
-    struct vec tokens; /* u64: numeric fields of an INLINE record */
+    uint64_t piece_lines, piece_cfi; /* lines, and STACK CFI lines, since the caller reset them */
+    struct vec tokens;               /* u64: numeric fields of an INLINE record */
 };
 
 struct sym_parser {
@@ -127,7 +131,22 @@ struct sym_parser {
     bool sync_ready; /* mu and cv are initialised */
     bool populating; /* a populate_start job may still run */
     bool job, job_done, quit;
-    bool job_populate; /* the job is populate_pages(job_data, job_len), not a piece */
+    bool job_populate;     /* the job is populate_pages(job_data, job_len), not a piece */
+    struct side *job_side; /* applied by the thread before the job's piece (NULL: none) */
+
+    /* The caller's shares of pieces of STACK CFI records (see side_tokenize): side_tok
+     * tokenizes one into sides[k] (only its out, newlines and stopped are used) while the
+     * tokenizing thread applies the previous one, sides[1 - k]. */
+    bool split_next;   /* the last piece was STACK CFI records: share the next one */
+    bool side_pending; /* sides[side_last] awaits the next piece's job */
+    unsigned side_last;
+    struct tok side_tok;
+    struct side {
+        struct oplist l;
+        uint64_t newlines; /* the line count at the end of the piece */
+        bool carry_overflow;
+        uint32_t carry_off, carry_len; /* the piece's cut last line, in l.arena */
+    } sides[2];
     const char *job_data;
     size_t job_len;
 };
@@ -174,6 +193,7 @@ sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **ou
     p->t.out = &p->lists[0];
     p->t.flush = direct_flush;
     p->t.flush_ctx = p;
+    p->side_tok.opts = &p->opts;
     sym_err rc = bld_init(&p->b, &p->opts);
     if (rc == SYM_OK)
         rc = bld_init(&p->t.u, &p->opts);
@@ -213,6 +233,8 @@ void sym_parser_free(struct sym_parser *p)
     vec_free(&p->t.tokens);
     oplist_free(&p->lists[0]);
     oplist_free(&p->lists[1]);
+    oplist_free(&p->sides[0].l);
+    oplist_free(&p->sides[1].l);
     sym_free(p);
 }
 
@@ -818,26 +840,50 @@ static bool rules_ok(const char *s, size_t n)
     return i >= 2 && s[i - 1] == ':';
 }
 
+/* The fields of a STACK CFI record after "STACK CFI"; false with *why when it is malformed. */
+struct cfi_rec {
+    bool init;
+    uint64_t addr, size;
+    const char *rules;
+    size_t n;
+};
+
+static bool cfi_fields(struct lc *c, struct cfi_rec *r, const char **why)
+{
+    r->init = KEYWORD(c, "INIT");
+    r->size = 0;
+    if (!hex_field(c, &r->addr) || (r->init && !hex_field(c, &r->size)) ||
+        !rest_field(c, &r->rules, &r->n)) {
+        *why = r->init ? "malformed STACK CFI INIT record" : "malformed STACK CFI record";
+        return false;
+    }
+    trim_spaces(&r->rules, &r->n);
+    if (!rules_ok(r->rules, r->n)) {
+        *why = "STACK CFI record without a `register:` rule";
+        return false;
+    }
+    return true;
+}
+
+static enum line_result cfi_build(struct tok *t, const struct cfi_rec *r, const char **why)
+{
+    uint64_t nul_before = t->u.strings.nul_replaced;
+    sym_err rc = r->init ? bld_cfi_init(&t->u, r->addr, r->size, r->rules, r->n)
+                         : bld_cfi_delta(&t->u, r->addr, r->rules, r->n);
+    return ubuilt(t, rc, nul_before, why);
+}
+
 static enum line_result stack_record(struct tok *t, struct lc *c, const char **why)
 {
     const char *rest;
     size_t n;
     uint64_t nul_before = t->u.strings.nul_replaced;
     if (KEYWORD(c, "CFI")) {
-        bool init = KEYWORD(c, "INIT");
-        uint64_t addr, size = 0;
-        if (!hex_field(c, &addr) || (init && !hex_field(c, &size)) || !rest_field(c, &rest, &n)) {
-            *why = init ? "malformed STACK CFI INIT record" : "malformed STACK CFI record";
+        t->piece_cfi++;
+        struct cfi_rec r;
+        if (!cfi_fields(c, &r, why))
             return LINE_BAD;
-        }
-        trim_spaces(&rest, &n);
-        if (!rules_ok(rest, n)) {
-            *why = "STACK CFI record without a `register:` rule";
-            return LINE_BAD;
-        }
-        if (init)
-            return ubuilt(t, bld_cfi_init(&t->u, addr, size, rest, n), nul_before, why);
-        return ubuilt(t, bld_cfi_delta(&t->u, addr, rest, n), nul_before, why);
+        return cfi_build(t, &r, why);
     }
     if (KEYWORD(c, "WIN")) {
         uint64_t type, f[8], has_program;
@@ -1051,6 +1097,7 @@ static void process_line(struct tok *t, const char *s, size_t n, const char *ava
     }
     if (n == 0)
         return;
+    t->piece_lines++;
     const char *why = NULL;
     bool recognised;
     enum line_result r = dispatch(t, s, n, avail, &why, &recognised);
@@ -1183,6 +1230,158 @@ static void tokenize_end(struct tok *t)
 }
 
 /* ============================================================================================
+ * Sharing pieces of STACK CFI records
+ *
+ * The STACK CFI records come last in dump_syms output (a third of a large file) and need
+ * nothing of the caller's thread, which would wait for the tokenizing thread. So once a piece
+ * has been all (or nearly all) STACK CFI, the next one is cut at a line break: the tokenizing
+ * thread takes the first part as usual, the caller's thread splits and parses the lines of the
+ * second into the side list meanwhile (one OP_CFI per STACK CFI record; any other line is
+ * passed on as OP_RAW, a warning as OP_WARN), and the tokenizing thread then applies the side
+ * list to its unwind builder in file order. The builder sees the same calls in the same order
+ * as when one thread parses everything, so the image is the same.
+ * ========================================================================================== */
+
+/* The tokenizing thread's share of a shared piece, in hundredths: it also builds the records
+ * of the other share. */
+#define SIDE_SPLIT_PERCENT 25
+
+/* The number of '\n' in [s, s + n). */
+static uint64_t count_newlines(const char *s, size_t n)
+{
+    uint64_t c = 0;
+    const char *end = s + n;
+#ifdef __SSE2__
+    /* Per-byte counters (a match is -1), summed before they can wrap. */
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (end - s >= 16) {
+        __m128i acc = zero;
+        for (int k = 0; k < 255 && end - s >= 16; k++, s += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(v, nl));
+        }
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        c += (uint64_t)_mm_cvtsi128_si64(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; s < end; s++)
+        c += *s == '\n';
+    return c;
+}
+
+/* One line of the side part; the bytes up to avail are readable. */
+static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
+{
+    struct lc c = {s, s + n, avail};
+    if (s[0] == 'S' && KEYWORD(&c, "STACK") && KEYWORD(&c, "CFI")) {
+        t->piece_lines++; /* other lines are counted where they are parsed (OP_RAW) */
+        t->piece_cfi++;
+        struct cfi_rec r;
+        const char *why = NULL;
+        if (!cfi_fields(&c, &r, &why)) {
+            tok_warn(t, why);
+            return;
+        }
+        struct op *o = emit_named(t, OP_CFI, r.rules, r.n);
+        if (o != NULL) {
+            o->a = r.addr;
+            o->b = r.size;
+            o->flag = r.init;
+        }
+        return;
+    }
+    /* Any other line, with 8 zero bytes after it so that its fields load 8 bytes at a time. */
+    static const char pad[8] = {0};
+    uint32_t off, pad_off;
+    if (n > UINT32_MAX - sizeof(pad)) {
+        tok_fail(t, SYM_ELIMIT, "a line of more than 4 GiB");
+        return;
+    }
+    if (!arena_put(t, s, n, &off) || !arena_put(t, pad, sizeof(pad), &pad_off))
+        return;
+    struct op *o = emit(t, OP_RAW);
+    if (o != NULL) {
+        o->d = off;
+        o->e = (uint32_t)n;
+    }
+}
+
+/* Splits [s, s + len), which starts at the beginning of a line, into the side list (the
+ * caller's thread). The cut last line is kept for the tokenizing thread's carry. */
+static void side_tokenize(struct sym_parser *p, struct side *sd, const char *s, size_t len)
+{
+    struct tok *t = &p->side_tok;
+    struct oplist *l = &sd->l;
+    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
+    l->fatal = SYM_OK;
+    t->out = l;
+    t->stopped = false;
+    sd->carry_overflow = false;
+    sd->carry_len = 0;
+    const char *end = s + len;
+    size_t max_line = p->opts.max_line_len;
+    while (s < end && !t->stopped) {
+        while (s < end && (*s == '\n' || *s == '\r')) {
+            t->newlines += *s == '\n';
+            s++;
+        }
+        if (s == end)
+            break;
+        const char *e = find_eol(s, end);
+        size_t n = (size_t)(e - s);
+        if (e == end) {
+            if (n > max_line)
+                sd->carry_overflow = true;
+            else if (arena_put(t, s, n, &sd->carry_off))
+                sd->carry_len = (uint32_t)n;
+            break;
+        }
+        if (n > max_line)
+            too_long(t);
+        else
+            side_line(t, s, n, end);
+        s = e;
+    }
+    sd->newlines = t->newlines;
+}
+
+/* Applies a side list to the tokenizer's state (on the thread that tokenizes, before the next
+ * piece), as if it had tokenized that part of its piece itself. */
+static void apply_side(struct tok *t, const struct side *sd)
+{
+    const struct oplist *l = &sd->l;
+    const struct op *ops = l->ops.data;
+    const char *arena = l->arena.data;
+    for (size_t i = 0; i < l->ops.len && !t->stopped; i++) {
+        const struct op *o = &ops[i];
+        t->newlines = o->line - 1;
+        const char *why = NULL;
+        if (o->kind == OP_CFI) {
+            struct cfi_rec r = {o->flag != 0, o->a, o->b, arena + o->d, o->e};
+            if (cfi_build(t, &r, &why) == LINE_BAD)
+                tok_warn(t, why ? why : "malformed line");
+        } else if (o->kind == OP_RAW) {
+            process_line(t, arena + o->d, o->e, arena + o->d + o->e + 8);
+        } else {
+            tok_warn(t, (const char *)(uintptr_t)o->c);
+        }
+    }
+    if (t->stopped)
+        return;
+    if (l->fatal != SYM_OK) {
+        t->newlines = l->fatal_line - 1;
+        tok_fail(t, l->fatal, "%s", l->fatal_msg);
+        return;
+    }
+    t->newlines = sd->newlines;
+    if (sd->carry_overflow)
+        t->carry_overflow = true;
+    else if (!vec_append(&t->carry, arena + sd->carry_off, sd->carry_len))
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+    close_batch(t);
+}
+
+/* ============================================================================================
  * Applying operations (the caller's thread)
  * ========================================================================================== */
 
@@ -1234,6 +1433,9 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
     case OP_WARN:
         warn(p, (const char *)(uintptr_t)o->c);
         return SYM_OK;
+    case OP_CFI:
+    case OP_RAW:
+        break; /* only in the side list */
     }
     return SYM_EINTERNAL;
 }
@@ -1324,7 +1526,10 @@ static void *tokenizer_main(void *arg)
         const char *data = p->job_data;
         size_t len = p->job_len;
         bool populate = p->job_populate;
+        const struct side *side = p->job_side;
         pthread_mutex_unlock(&p->mu);
+        if (side != NULL)
+            apply_side(&p->t, side);
         if (populate)
             populate_pages(data, len);
         else if (data != NULL)
@@ -1358,18 +1563,23 @@ static bool start_thread(struct sym_parser *p)
 }
 
 /* Tokenizes [data, data + len) (NULL: the end of the input) into the next list while the
- * caller's thread applies the list before it; returns once both are done, so data is no
- * longer referenced. */
+ * caller's thread applies the list before it (and, for a shared piece, tokenizes its second
+ * part into a side list; the previous piece's side list is applied first); returns once both
+ * are done, so data is no longer referenced. */
 static void run_piece(struct sym_parser *p, const char *data, size_t len)
 {
     unsigned fill = p->fill, other = 1 - fill;
     p->t.out = &p->lists[fill];
+    struct side *prev = p->side_pending ? &p->sides[p->side_last] : NULL;
+    p->side_pending = false;
     if (!p->threaded || (data != NULL && len < SMALL_PIECE_BYTES)) {
         if (p->pending[other]) {
             apply_list(p, &p->lists[other]);
             p->pending[other] = false;
         }
         p->t.flush_at = DIRECT_FLUSH_OPS;
+        if (prev != NULL)
+            apply_side(&p->t, prev);
         if (data != NULL)
             tokenize(&p->t, data, len);
         else
@@ -1378,14 +1588,34 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
         apply_list(p, &p->lists[fill]);
         return;
     }
+    /* A piece of STACK CFI records is shared (see side_tokenize): cut after a line break. */
+    size_t own = len;
+    if (p->split_next && data != NULL && p->t.started && !p->t.stopped) {
+        size_t from = len / 100 * SIDE_SPLIT_PERCENT;
+        const char *nl = memchr(data + from, '\n', len - from);
+        if (nl != NULL && (size_t)(nl + 1 - data) < len)
+            own = (size_t)(nl + 1 - data);
+    }
+    /* The thread is idle: its state can be read. */
+    uint64_t newlines = prev != NULL ? prev->newlines : p->t.newlines;
+    p->t.piece_lines = p->t.piece_cfi = 0;
+    p->side_tok.piece_lines = p->side_tok.piece_cfi = 0;
     pthread_mutex_lock(&p->mu);
     p->job_data = data;
-    p->job_len = len;
+    p->job_len = own;
     p->job_populate = false;
+    p->job_side = prev;
     p->job_done = false;
     p->job = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+    if (own < len) {
+        unsigned k = prev != NULL ? 1 - p->side_last : p->side_last;
+        p->side_tok.newlines = newlines + count_newlines(data, own);
+        side_tokenize(p, &p->sides[k], data + own, len - own);
+        p->side_last = k;
+        p->side_pending = true;
+    }
     if (p->pending[other]) {
         apply_list(p, &p->lists[other]);
         p->pending[other] = false;
@@ -1394,6 +1624,9 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
     while (!p->job_done)
         pthread_cond_wait(&p->cv, &p->mu);
     pthread_mutex_unlock(&p->mu);
+    uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
+             cfi = p->t.piece_cfi + p->side_tok.piece_cfi;
+    p->split_next = data != NULL && lines >= 64 && cfi * 16 >= lines * 15;
     p->pending[fill] = true;
     p->fill = other;
 }
@@ -1415,6 +1648,7 @@ static void populate_start(struct sym_parser *p, char *dst, uint64_t total)
     p->job_data = dst + POPULATE_SKIP_BYTES;
     p->job_len = (size_t)total - POPULATE_SKIP_BYTES;
     p->job_populate = true;
+    p->job_side = NULL;
     p->job_done = false;
     p->job = true;
     p->populating = true;

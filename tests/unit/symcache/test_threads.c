@@ -263,6 +263,61 @@ static void test_large_image_two_threads(void)
     free(t.p);
 }
 
+/* A long run of STACK CFI records is shared between the threads piece by piece: whatever else
+ * it holds (malformed, rejected and overlong records, STACK WIN, a FUNC, NUL bytes, CRLF, blank
+ * lines, records cut by piece and chunk boundaries), the result is the one-thread result. */
+static void test_shared_cfi_pieces(void)
+{
+    struct text t = {0};
+    generate(&t, 5, 3000, true);
+    uint64_t s = 77;
+    char overlong[3000];
+    memset(overlong, 'a', sizeof(overlong));
+    for (unsigned i = 0; i < 150000; i++) {
+        uint64_t r = next(&s);
+        unsigned addr = 0x400000 + i * 16, k = (unsigned)(r % 2000);
+        if (k == 0)
+            putf(&t, "STACK CFI %x .cfa: $rsp 8 +\r\n", addr);
+        else if (k == 1)
+            putf(&t, "STACK CFI %x\n", addr);
+        else if (k == 2)
+            putf(&t, "STACK CFI INIT %x 0 .cfa: $rsp 8 +\n", addr);
+        else if (k == 3)
+            putf(&t, "STACK WIN 4 %x 10 0 0 0 0 0 0 1 $T0 .raSearch =\n", addr);
+        else if (k == 4)
+            putf(&t, "\n\r\n");
+        else if (k == 5)
+            putf(&t, "FUNC %x 10 0 late_function_%u\n%x 4 7 1\n", addr, i, addr);
+        else if (k == 6)
+            put(&t, "STACK CFI 12 .cfa: $rsp\0 8 +\n", 28);
+        else if (k == 7)
+            putf(&t, "STACK CFI INIT %x ffffffffff .cfa: $rsp 8 +\n", addr);
+        else if (k == 8)
+            putf(&t, "not a record %u\n", i);
+        else if (k == 9) {
+            put(&t, "STACK CFI 10 .cfa: ", 19);
+            put(&t, overlong, sizeof(overlong));
+            put(&t, "\n", 1);
+        } else if (k % 7 == 0)
+            putf(&t, "STACK CFI INIT %x %x .cfa: $rsp 8 + .ra: .cfa -8 + ^\n", addr,
+                 16 + (unsigned)(r >> 32) % 64);
+        else
+            putf(&t, "STACK CFI %x .cfa: $rsp %u + $rbp: .cfa -16 + ^\n", addr,
+                 (unsigned)(r >> 40) % 64 * 8);
+    }
+    T_ASSERT(t.len > (6u << 20));
+    struct sym_parse_opts o;
+    sym_parse_opts_init(&o);
+    o.max_errors = UINT64_MAX;
+    o.max_line_len = 2048;
+    static const size_t cuts[] = {0, 1u << 20, 300007, 40000};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+        st_check_threads_agree(t.p, t.len, cuts[i], &o);
+    /* The input ends inside a shared piece, in the middle of a record. */
+    st_check_threads_agree(t.p, t.len - 10, 0, &o);
+    free(t.p);
+}
+
 /* A parser abandoned in the middle (no finish) ends its thread and frees everything. */
 static void test_free_without_finish(void)
 {
@@ -281,4 +336,5 @@ static void test_free_without_finish(void)
 }
 
 T_LIST(T_TEST(test_generated_inputs), T_TEST(test_rejections), T_TEST(test_switch_to_two_threads),
-       T_TEST(test_large_image_two_threads), T_TEST(test_free_without_finish))
+       T_TEST(test_large_image_two_threads), T_TEST(test_shared_cfi_pieces),
+       T_TEST(test_free_without_finish))
