@@ -1139,6 +1139,19 @@ static const char *find_eol(const char *s, const char *end)
     return s;
 }
 
+/* Moves *s past line breaks (counting them in t) to the start of the next line and returns
+ * that line's end: its line break, or end when the piece cuts it; NULL when no line is left. */
+static const char *next_line(struct tok *t, const char **s, const char *end)
+{
+    const char *p = *s;
+    while (p < end && (*p == '\n' || *p == '\r')) {
+        t->newlines += *p == '\n';
+        p++;
+    }
+    *s = p;
+    return p < end ? find_eol(p, end) : NULL;
+}
+
 /* Parses the carried line, with 8 zero bytes after it so that fields load 8 bytes at a time
  * (a zero byte ends any field). */
 static void process_carry(struct tok *t)
@@ -1187,13 +1200,9 @@ static void tokenize(struct tok *t, const char *s, size_t len)
         s = e;
     }
     while (s < end && !t->stopped) {
-        while (s < end && (*s == '\n' || *s == '\r')) {
-            t->newlines += *s == '\n';
-            s++;
-        }
-        if (s == end)
+        const char *e = next_line(t, &s, end);
+        if (e == NULL)
             break;
-        const char *e = find_eol(s, end);
         size_t n = (size_t)(e - s);
         if (e == end) {
             if (n > max_line)
@@ -1321,13 +1330,9 @@ static void side_tokenize(struct sym_parser *p, struct side *sd, const char *s, 
     const char *end = s + len;
     size_t max_line = p->opts.max_line_len;
     while (s < end && !t->stopped) {
-        while (s < end && (*s == '\n' || *s == '\r')) {
-            t->newlines += *s == '\n';
-            s++;
-        }
-        if (s == end)
+        const char *e = next_line(t, &s, end);
+        if (e == NULL)
             break;
-        const char *e = find_eol(s, end);
         size_t n = (size_t)(e - s);
         if (e == end) {
             if (n > max_line)
