@@ -315,6 +315,36 @@ static void test_shared_cfi_pieces(void)
         st_check_threads_agree(t.p, t.len, cuts[i], &o);
     /* The input ends inside a shared piece, in the middle of a record. */
     st_check_threads_agree(t.p, t.len - 10, 0, &o);
+
+    /* Small chunks after shared pieces: the caller's thread then tokenizes them itself, after
+     * applying the side list still pending. */
+    struct st_run one;
+    struct sym_parse_opts o1 = o;
+    o1.threads = 1;
+    st_run(&one, t.p, t.len, 0, &o1);
+    T_ASSERT_OK(one.rc);
+    struct sym_parse_opts o2 = o;
+    o2.threads = 2;
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(&o2, &p));
+    size_t at = 0, big = t.len / 2;
+    for (; at + (1u << 20) <= big; at += 1u << 20)
+        T_ASSERT_OK(sym_parser_feed(p, t.p + at, 1u << 20));
+    for (size_t step = 1000; at < t.len; at += step, step = step * 3 % 50000 + 1)
+        T_ASSERT_OK(sym_parser_feed(p, t.p + at, t.len - at < step ? t.len - at : step));
+    struct sym_buf img;
+    sym_buf_init(&img, 0);
+    struct sym_parse_stats st;
+    struct sym_diag d;
+    T_ASSERT_OK(sym_parser_finish(p, &img, &st, &d));
+    sym_parser_free(p);
+    T_ASSERT_EQ(img.len, one.image.len);
+    T_ASSERT(memcmp(img.data, one.image.data, img.len) == 0);
+    T_ASSERT_U64_EQ(st.n_warnings, one.stats.n_warnings);
+    T_ASSERT_U64_EQ(st.first_warning_line, one.stats.first_warning_line);
+    T_ASSERT_U64_EQ(st.input_lines, one.stats.input_lines);
+    sym_buf_cleanup(&img);
+    sym_buf_cleanup(&one.image);
     free(t.p);
 }
 
