@@ -60,6 +60,8 @@ enum op_kind {
     OP_WARN,         /* c = the reason (a static string) */
     /* Only in the side list (run_piece), for the tokenizing thread: */
     OP_CFI, /* a = address, b = size, flag = INIT, name = the rules */
+    OP_WIN, /* a = type, flag = has_program | allocates_bp << 1, d = offset in the arena of
+             * the eight numeric fields (u64), then the program (e bytes) */
     OP_RAW, /* name = a line to parse as any other (followed by 8 zero bytes in the arena) */
 };
 
@@ -104,8 +106,8 @@ struct tok {
     bool stopped;        /* after a fatal error: the rest of the input is ignored */
     uint64_t newlines;   /* '\n' seen so far: the current line is newlines + 1 */
     uint64_t n_unknown;
-    uint64_t piece_lines, piece_cfi; /* lines, and STACK CFI lines, since the caller reset them */
-    struct vec tokens;               /* u64: numeric fields of an INLINE record */
+    uint64_t piece_lines, piece_unwind; /* lines, and STACK CFI / WIN lines, since reset */
+    struct vec tokens;                  /* u64: numeric fields of an INLINE record */
 };
 
 struct sym_parser {
@@ -134,10 +136,10 @@ struct sym_parser {
     bool job_populate;     /* the job is populate_pages(job_data, job_len), not a piece */
     struct side *job_side; /* applied by the thread before the job's piece (NULL: none) */
 
-    /* The caller's shares of pieces of STACK CFI records (see side_tokenize): side_tok
+    /* The caller's shares of pieces of unwind records (see side_tokenize): side_tok
      * tokenizes one into sides[k] (only its out, newlines and stopped are used) while the
      * tokenizing thread applies the previous one, sides[1 - k]. */
-    bool split_next;   /* the last piece was STACK CFI records: share the next one */
+    bool split_next;   /* the last piece was unwind records: share the next one */
     bool side_pending; /* sides[side_last] awaits the next piece's job */
     unsigned side_last;
     struct tok side_tok;
@@ -873,40 +875,63 @@ static enum line_result cfi_build(struct tok *t, const struct cfi_rec *r, const 
     return ubuilt(t, rc, nul_before, why);
 }
 
+/* The fields of a STACK WIN record after "STACK WIN"; false with *why when it is malformed. */
+struct win_rec {
+    uint64_t type, f[8]; /* f: rva .. max_stack */
+    bool has_program, allocates_bp;
+    const char *program; /* the program, when has_program */
+    size_t n;
+};
+
+static bool win_fields(struct lc *c, struct win_rec *r, const char **why)
+{
+    uint64_t has_program;
+    bool ok = hex_field(c, &r->type);
+    for (int i = 0; ok && i < 8; i++)
+        ok = hex_field(c, &r->f[i]);
+    ok = ok && hex_field(c, &has_program) && has_program <= 1 && r->type <= UINT32_MAX;
+    if (!ok || !rest_field(c, &r->program, &r->n)) {
+        *why = "malformed STACK WIN record";
+        return false;
+    }
+    r->has_program = has_program != 0;
+    uint64_t abp = 0;
+    if (r->has_program) {
+        trim_spaces(&r->program, &r->n);
+    } else {
+        struct lc rest = {r->program, r->program + r->n, r->program + r->n};
+        if (!hex_field(&rest, &abp) || abp > 1 || !at_end(&rest)) {
+            *why = "malformed STACK WIN allocates_base_pointer field";
+            return false;
+        }
+    }
+    r->allocates_bp = abp != 0;
+    return true;
+}
+
+static enum line_result win_build(struct tok *t, const struct win_rec *r, const char **why)
+{
+    uint64_t nul_before = t->u.strings.nul_replaced;
+    sym_err rc =
+        bld_win(&t->u, (uint32_t)r->type, r->f, r->has_program, r->allocates_bp, r->program, r->n);
+    return ubuilt(t, rc, nul_before, why);
+}
+
 static enum line_result stack_record(struct tok *t, struct lc *c, const char **why)
 {
-    const char *rest;
-    size_t n;
-    uint64_t nul_before = t->u.strings.nul_replaced;
     if (KEYWORD(c, "CFI")) {
-        t->piece_cfi++;
+        t->piece_unwind++;
         struct cfi_rec r;
         if (!cfi_fields(c, &r, why))
             return LINE_BAD;
         return cfi_build(t, &r, why);
     }
     if (KEYWORD(c, "WIN")) {
-        uint64_t type, f[8], has_program;
-        bool ok = hex_field(c, &type);
-        for (int i = 0; ok && i < 8; i++)
-            ok = hex_field(c, &f[i]);
-        ok = ok && hex_field(c, &has_program) && has_program <= 1 && type <= UINT32_MAX;
-        if (!ok || !rest_field(c, &rest, &n)) {
-            *why = "malformed STACK WIN record";
+        t->piece_unwind++;
+        struct win_rec r;
+        if (!win_fields(c, &r, why))
             return LINE_BAD;
-        }
-        uint64_t abp = 0;
-        if (has_program) {
-            trim_spaces(&rest, &n);
-        } else {
-            struct lc r = {rest, rest + n, rest + n};
-            if (!hex_field(&r, &abp) || abp > 1 || !at_end(&r)) {
-                *why = "malformed STACK WIN allocates_base_pointer field";
-                return LINE_BAD;
-            }
-        }
-        return ubuilt(t, bld_win(&t->u, (uint32_t)type, f, has_program, abp, rest, n), nul_before,
-                      why);
+        return win_build(t, &r, why);
     }
     *why = "unknown STACK record";
     return LINE_BAD;
@@ -1239,16 +1264,16 @@ static void tokenize_end(struct tok *t)
 }
 
 /* ============================================================================================
- * Sharing pieces of STACK CFI records
+ * Sharing pieces of unwind records
  *
- * The STACK CFI records come last in dump_syms output (a third of a large file) and need
- * nothing of the caller's thread, which would wait for the tokenizing thread. So once a piece
- * has been all (or nearly all) STACK CFI, the next one is cut at a line break: the tokenizing
- * thread takes the first part as usual, the caller's thread splits and parses the lines of the
- * second into the side list meanwhile (one OP_CFI per STACK CFI record; any other line is
- * passed on as OP_RAW, a warning as OP_WARN), and the tokenizing thread then applies the side
- * list to its unwind builder in file order. The builder sees the same calls in the same order
- * as when one thread parses everything, so the image is the same.
+ * The STACK CFI or STACK WIN records come last in dump_syms output (a third of a large file)
+ * and need nothing of the caller's thread, which would wait for the tokenizing thread. So once
+ * a piece has been all (or nearly all) such records, the next one is cut at a line break: the
+ * tokenizing thread takes the first part as usual, the caller's thread splits and parses the
+ * lines of the second into a side list meanwhile (one OP_CFI or OP_WIN per record; any other
+ * line is passed on as OP_RAW, a warning as OP_WARN), and the tokenizing thread applies the side
+ * list to its unwind builder, in file order, before the next piece. The builder sees the same
+ * calls in the same order as when one thread parses everything, so the image is the same.
  * ========================================================================================== */
 
 /* The tokenizing thread's share of a shared piece, in hundredths: it also builds the records
@@ -1282,9 +1307,10 @@ static uint64_t count_newlines(const char *s, size_t n)
 static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
     struct lc c = {s, s + n, avail};
-    if (s[0] == 'S' && KEYWORD(&c, "STACK") && KEYWORD(&c, "CFI")) {
+    bool stack = s[0] == 'S' && KEYWORD(&c, "STACK");
+    if (stack && KEYWORD(&c, "CFI")) {
         t->piece_lines++; /* other lines are counted where they are parsed (OP_RAW) */
-        t->piece_cfi++;
+        t->piece_unwind++;
         struct cfi_rec r;
         const char *why = NULL;
         if (!cfi_fields(&c, &r, &why)) {
@@ -1296,6 +1322,28 @@ static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
             o->a = r.addr;
             o->b = r.size;
             o->flag = r.init;
+        }
+        return;
+    }
+    if (stack && KEYWORD(&c, "WIN")) {
+        t->piece_lines++;
+        t->piece_unwind++;
+        struct win_rec r;
+        const char *why = NULL;
+        if (!win_fields(&c, &r, &why)) {
+            tok_warn(t, why);
+            return;
+        }
+        uint32_t off, program_off;
+        if (r.n > UINT32_MAX || !arena_put(t, (const char *)r.f, sizeof(r.f), &off) ||
+            !arena_put(t, r.program, r.has_program ? r.n : 0, &program_off))
+            return;
+        struct op *o = emit(t, OP_WIN);
+        if (o != NULL) {
+            o->a = r.type;
+            o->flag = (uint8_t)(r.has_program | r.allocates_bp << 1);
+            o->d = off;
+            o->e = r.has_program ? (uint32_t)r.n : 0;
         }
         return;
     }
@@ -1364,6 +1412,15 @@ static void apply_side(struct tok *t, const struct side *sd)
         if (o->kind == OP_CFI) {
             struct cfi_rec r = {o->flag != 0, o->a, o->b, arena + o->d, o->e};
             if (cfi_build(t, &r, &why) == LINE_BAD)
+                tok_warn(t, why ? why : "malformed line");
+        } else if (o->kind == OP_WIN) {
+            struct win_rec r = {.type = o->a,
+                                .has_program = (o->flag & 1) != 0,
+                                .allocates_bp = (o->flag & 2) != 0,
+                                .program = arena + o->d + sizeof(uint64_t[8]),
+                                .n = o->e};
+            memcpy(r.f, arena + o->d, sizeof(r.f));
+            if (win_build(t, &r, &why) == LINE_BAD)
                 tok_warn(t, why ? why : "malformed line");
         } else if (o->kind == OP_RAW) {
             process_line(t, arena + o->d, o->e, arena + o->d + o->e + 8);
@@ -1439,6 +1496,7 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
         warn(p, (const char *)(uintptr_t)o->c);
         return SYM_OK;
     case OP_CFI:
+    case OP_WIN:
     case OP_RAW:
         break; /* only in the side list */
     }
@@ -1593,7 +1651,7 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
         apply_list(p, &p->lists[fill]);
         return;
     }
-    /* A piece of STACK CFI records is shared (see side_tokenize): cut after a line break. */
+    /* A piece of unwind records is shared (see side_tokenize): cut after a line break. */
     size_t own = len;
     if (p->split_next && data != NULL && p->t.started && !p->t.stopped) {
         size_t from = len / 100 * SIDE_SPLIT_PERCENT;
@@ -1603,8 +1661,8 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
     }
     /* The thread is idle: its state can be read. */
     uint64_t newlines = prev != NULL ? prev->newlines : p->t.newlines;
-    p->t.piece_lines = p->t.piece_cfi = 0;
-    p->side_tok.piece_lines = p->side_tok.piece_cfi = 0;
+    p->t.piece_lines = p->t.piece_unwind = 0;
+    p->side_tok.piece_lines = p->side_tok.piece_unwind = 0;
     pthread_mutex_lock(&p->mu);
     p->job_data = data;
     p->job_len = own;
@@ -1630,7 +1688,7 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
         pthread_cond_wait(&p->cv, &p->mu);
     pthread_mutex_unlock(&p->mu);
     uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
-             cfi = p->t.piece_cfi + p->side_tok.piece_cfi;
+             cfi = p->t.piece_unwind + p->side_tok.piece_unwind;
     p->split_next = data != NULL && lines >= 64 && cfi * 16 >= lines * 15;
     p->pending[fill] = true;
     p->fill = other;

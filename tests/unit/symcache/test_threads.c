@@ -263,14 +263,17 @@ static void test_large_image_two_threads(void)
     free(t.p);
 }
 
-/* A long run of STACK CFI records is shared between the threads piece by piece: whatever else
- * it holds (malformed, rejected and overlong records, STACK WIN, a FUNC, NUL bytes, CRLF, blank
- * lines, records cut by piece and chunk boundaries), the result is the one-thread result. */
-static void test_shared_cfi_pieces(void)
+/* Long runs of STACK CFI and of STACK WIN records are shared between the threads piece by
+ * piece: whatever else they hold (malformed, rejected and overlong records, a FUNC, NUL bytes,
+ * CRLF, blank lines, records cut by piece and chunk boundaries), the result is the one-thread
+ * result. */
+static void test_shared_unwind_pieces(void)
 {
     struct text t = {0};
     generate(&t, 5, 3000, true);
     uint64_t s = 77;
+    static const char cfi_nul[] = "STACK CFI 12 .cfa: $rsp\0 8 +\n",
+                      win_nul[] = "STACK WIN 4 10 20 4 0 8 0 10 0 1 $T0\0$ebp =\n";
     char overlong[3000];
     memset(overlong, 'a', sizeof(overlong));
     for (unsigned i = 0; i < 150000; i++) {
@@ -289,7 +292,7 @@ static void test_shared_cfi_pieces(void)
         else if (k == 5)
             putf(&t, "FUNC %x 10 0 late_function_%u\n%x 4 7 1\n", addr, i, addr);
         else if (k == 6)
-            put(&t, "STACK CFI 12 .cfa: $rsp\0 8 +\n", 28);
+            put(&t, cfi_nul, sizeof(cfi_nul) - 1);
         else if (k == 7)
             putf(&t, "STACK CFI INIT %x ffffffffff .cfa: $rsp 8 +\n", addr);
         else if (k == 8)
@@ -305,7 +308,36 @@ static void test_shared_cfi_pieces(void)
             putf(&t, "STACK CFI %x .cfa: $rsp %u + $rbp: .cfa -16 + ^\n", addr,
                  (unsigned)(r >> 40) % 64 * 8);
     }
-    T_ASSERT(t.len > (6u << 20));
+    for (unsigned i = 0; i < 100000; i++) {
+        uint64_t r = next(&s);
+        unsigned rva = 0x900000 + i * 32, k = (unsigned)(r % 1000);
+        if (k == 0)
+            putf(&t, "STACK WIN 4 %x 20 4 0 8 0 10 0 1\n", rva); /* no program */
+        else if (k == 1)
+            putf(&t, "STACK WIN 0 %x 20 3 0 4 0 0 0 0 2\n", rva); /* bad allocates_bp */
+        else if (k == 2)
+            putf(&t, "STACK WIN 2 %x 20 3 0 4 0 0 0 0 1\n", rva); /* a type never used */
+        else if (k == 3)
+            putf(&t, "STACK WIN 7 %x 20 3 0 4 0 0 0 0 1\n", rva); /* an unknown type */
+        else if (k == 4)
+            putf(&t, "STACK WIN 4 %x 0 4 0 8 0 10 0 1 $T0 $ebp =\r\n", rva); /* no size */
+        else if (k == 5)
+            putf(&t, "STACK WIN 4 %x 20 4 0 1ffffffff 0 10 0 1 $T0 $ebp =\n", rva);
+        else if (k == 6)
+            put(&t, win_nul, sizeof(win_nul) - 1);
+        else if (k == 7)
+            putf(&t, "STACK WIN 4 fffffffffffffff0 20 4 0 8 0 10 0 1 $T0 $ebp =\n");
+        else if (k == 8)
+            putf(&t, "STACK CFI INIT %x 10 .cfa: $esp 4 +\n", rva);
+        else if (r % 3 == 0)
+            putf(&t, "STACK WIN 0 %x %x 3 0 4 %x 0 0 0 %u\n", rva, 8 + (unsigned)(r >> 20) % 40,
+                 (unsigned)(r >> 32) % 16, (unsigned)(r >> 40) % 2);
+        else
+            putf(&t, "STACK WIN 4 %x %x 6 0 %x 0 %x 0 1 $T0 $ebp = $eip $T0 4 + ^ = %s\n", rva,
+                 8 + (unsigned)(r >> 20) % 40, (unsigned)(r >> 32) % 16, (unsigned)(r >> 40) % 64,
+                 (r >> 50) % 2 ? "$ebp $T0 ^ =" : "");
+    }
+    T_ASSERT(t.len > (10u << 20));
     struct sym_parse_opts o;
     sym_parse_opts_init(&o);
     o.max_errors = UINT64_MAX;
@@ -366,5 +398,5 @@ static void test_free_without_finish(void)
 }
 
 T_LIST(T_TEST(test_generated_inputs), T_TEST(test_rejections), T_TEST(test_switch_to_two_threads),
-       T_TEST(test_large_image_two_threads), T_TEST(test_shared_cfi_pieces),
+       T_TEST(test_large_image_two_threads), T_TEST(test_shared_unwind_pieces),
        T_TEST(test_free_without_finish))
