@@ -131,7 +131,6 @@ struct sym_parser {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool sync_ready; /* mu and cv are initialised */
-    bool populating; /* a populate_start job may still run */
     bool job, job_done, quit;
     bool job_populate;     /* the job is populate_pages(job_data, job_len), not a piece */
     struct side *job_side; /* applied by the thread before the job's piece (NULL: none) */
@@ -165,6 +164,13 @@ void sym_parse_opts_init(struct sym_parse_opts *o)
 }
 
 static void direct_flush(void *ctx, struct oplist *l);
+
+/* Empties a list, keeping its memory. */
+static void oplist_clear(struct oplist *l)
+{
+    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
+    l->fatal = SYM_OK;
+}
 
 static void oplist_free(struct oplist *l)
 {
@@ -1368,10 +1374,8 @@ static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
 static void side_tokenize(struct sym_parser *p, struct side *sd, const char *s, size_t len)
 {
     struct tok *t = &p->side_tok;
-    struct oplist *l = &sd->l;
-    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
-    l->fatal = SYM_OK;
-    t->out = l;
+    oplist_clear(&sd->l);
+    t->out = &sd->l;
     t->stopped = false;
     sd->carry_overflow = false;
     sd->carry_len = 0;
@@ -1537,8 +1541,7 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
         if (rc != SYM_OK)
             fail_builder(p, rc);
     }
-    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
-    l->fatal = SYM_OK;
+    oplist_clear(l);
 }
 
 /* The tokenizer's flush on the caller's thread. */
@@ -1625,6 +1628,33 @@ static bool start_thread(struct sym_parser *p)
     return p->threaded;
 }
 
+/* Hands the idle thread a job: apply side (when not NULL), then populate_pages(data, len)
+ * when populate, else tokenize [data, data + len) (NULL: the end of the input). */
+static void post_job(struct sym_parser *p, const char *data, size_t len, bool populate,
+                     struct side *side)
+{
+    pthread_mutex_lock(&p->mu);
+    p->job_data = data;
+    p->job_len = len;
+    p->job_populate = populate;
+    p->job_side = side;
+    p->job_done = false;
+    p->job = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Waits until the thread has done its job, if it has one. */
+static void wait_job(struct sym_parser *p)
+{
+    if (!p->threaded)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (!p->job_done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
 /* Tokenizes [data, data + len) (NULL: the end of the input) into the next list while the
  * caller's thread applies the list before it (and, for a shared piece, tokenizes its second
  * part into a side list; the previous piece's side list is applied first); returns once both
@@ -1663,15 +1693,7 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
     uint64_t newlines = prev != NULL ? prev->newlines : p->t.newlines;
     p->t.piece_lines = p->t.piece_unwind = 0;
     p->side_tok.piece_lines = p->side_tok.piece_unwind = 0;
-    pthread_mutex_lock(&p->mu);
-    p->job_data = data;
-    p->job_len = own;
-    p->job_populate = false;
-    p->job_side = prev;
-    p->job_done = false;
-    p->job = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    post_job(p, data, own, false, prev);
     if (own < len) {
         unsigned k = prev != NULL ? 1 - p->side_last : p->side_last;
         p->side_tok.newlines = newlines + count_newlines(data, own);
@@ -1683,13 +1705,10 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
         apply_list(p, &p->lists[other]);
         p->pending[other] = false;
     }
-    pthread_mutex_lock(&p->mu);
-    while (!p->job_done)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    wait_job(p);
     uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
-             cfi = p->t.piece_unwind + p->side_tok.piece_unwind;
-    p->split_next = data != NULL && lines >= 64 && cfi * 16 >= lines * 15;
+             unwind = p->t.piece_unwind + p->side_tok.piece_unwind;
+    p->split_next = data != NULL && lines >= 64 && unwind * 16 >= lines * 15;
     p->pending[fill] = true;
     p->fill = other;
 }
@@ -1702,32 +1721,12 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
 #define POPULATE_SKIP_BYTES ((size_t)2 << 20)
 
 /* Starts populating the image memory [dst, dst + total) on the second thread, when there is
- * one and the image is large; populate_wait() waits for it. */
+ * one and the image is large; wait_job() waits for it. */
 static void populate_start(struct sym_parser *p, char *dst, uint64_t total)
 {
     if (!p->threaded || total < POPULATE_MIN_BYTES || total > SIZE_MAX)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->job_data = dst + POPULATE_SKIP_BYTES;
-    p->job_len = (size_t)total - POPULATE_SKIP_BYTES;
-    p->job_populate = true;
-    p->job_side = NULL;
-    p->job_done = false;
-    p->job = true;
-    p->populating = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void populate_wait(struct sym_parser *p)
-{
-    if (!p->populating)
-        return;
-    pthread_mutex_lock(&p->mu);
-    while (!p->job_done)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    p->populating = false;
+    post_job(p, dst + POPULATE_SKIP_BYTES, (size_t)total - POPULATE_SKIP_BYTES, true, NULL);
 }
 
 /* Applies what is still pending, in order. */
@@ -1813,7 +1812,7 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
     if (rc == SYM_OK) {
         /* The second thread stays for populate_start (the sinks that write into memory). */
         rc = bld_finish(&p->b, p->st.input_bytes, p->st.n_warnings, sink, &kept);
-        populate_wait(p);
+        wait_job(p); /* a populate_start job */
         if (rc != SYM_OK && p->fatal == SYM_OK) {
             if (rc == SYM_EIO)
                 fail(p, rc, "cannot write the symcache: %s", strerror(errno));
