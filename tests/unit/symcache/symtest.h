@@ -69,25 +69,19 @@ static inline void st_run(struct st_run *r, const char *text, size_t len, size_t
     sym_parser_free(p);
 }
 
-/* The two-thread parse must give exactly what the one-thread parse gives: the same result,
- * image bytes, statistics and diagnostic. */
-static inline void st_check_threads_agree(const char *text, size_t len, size_t chunk,
-                                          const struct sym_parse_opts *base)
+/* Two parses with options o1 and o2 must give exactly the same result, image bytes,
+ * statistics and diagnostic. With keep, the o1 run is left there (the caller cleans up its
+ * image); otherwise both are cleaned up. */
+static inline void st_check_runs_agree(const char *text, size_t len, size_t chunk,
+                                       const struct sym_parse_opts *o1,
+                                       const struct sym_parse_opts *o2, struct st_run *keep)
 {
-    struct sym_parse_opts o1, o2;
-    if (base != NULL)
-        o1 = *base;
-    else
-        sym_parse_opts_init(&o1);
-    o2 = o1;
-    o1.threads = 1;
-    o2.threads = 2;
     struct st_run a, b;
-    st_run(&a, text, len, chunk, &o1);
-    st_run(&b, text, len, chunk, &o2);
+    st_run(&a, text, len, chunk, o1);
+    st_run(&b, text, len, chunk, o2);
     if (a.rc != b.rc)
-        T_FAIL("chunk %zu: one thread %s (%s), two threads %s (%s)", chunk, sym_errname(a.rc),
-               a.diag.msg, sym_errname(b.rc), b.diag.msg);
+        T_FAIL("chunk %zu: threads %u %s (%s), threads %u %s (%s)", chunk, o1->threads,
+               sym_errname(a.rc), a.diag.msg, o2->threads, sym_errname(b.rc), b.diag.msg);
     if (a.rc != SYM_OK) {
         T_ASSERT_STR_EQ(a.diag.msg, b.diag.msg);
         T_ASSERT_EQ(a.diag.line, b.diag.line);
@@ -106,8 +100,26 @@ static inline void st_check_threads_agree(const char *text, size_t len, size_t c
         T_ASSERT(memcmp(&a.stats.read, &b.stats.read, sizeof(a.stats.read)) == 0);
         T_ASSERT(memcmp(&a.stats.kept, &b.stats.kept, sizeof(a.stats.kept)) == 0);
     }
-    sym_buf_cleanup(&a.image);
     sym_buf_cleanup(&b.image);
+    if (keep != NULL)
+        *keep = a;
+    else
+        sym_buf_cleanup(&a.image);
+}
+
+/* The two-thread parse must give exactly what the one-thread parse gives. */
+static inline void st_check_threads_agree(const char *text, size_t len, size_t chunk,
+                                          const struct sym_parse_opts *base)
+{
+    struct sym_parse_opts o1, o2;
+    if (base != NULL)
+        o1 = *base;
+    else
+        sym_parse_opts_init(&o1);
+    o2 = o1;
+    o1.threads = 1;
+    o2.threads = 2;
+    st_check_runs_agree(text, len, chunk, &o1, &o2, NULL);
 }
 
 static inline struct sym_lookup *st_lookup(const struct st_image *s, uint64_t off)
