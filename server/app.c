@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,10 +423,38 @@ static void flush_access_log(h2o_timeout_entry_t *entry)
     srv_log_flush_buf(&w->access_log);
 }
 
+/* Everything of a loop is created on its own thread: h2o's sockets take their buffer allocator
+ * from the creating thread (a thread-local prototype that is not locked), so a queue or listener
+ * socket made by the main thread would have every worker allocate from the main thread's free
+ * list at once. */
+static void worker_setup(struct srv_worker *w)
+{
+    struct srv_app *app = w->app;
+    h2o_evloop_t *loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, loop, &app->h2o);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->completions, srv_jobs_on_complete);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+    w->access_log_flush.cb = flush_access_log;
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = app->h2o.hosts;
+    int fd = dup(app->listen_fd);
+    if (fd >= 0) {
+        w->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+        w->listener->data = w;
+        h2o_socket_read_start(w->listener, on_accept);
+    } else {
+        srv_log_warn(&app->log, "listener", "worker %u cannot share the listening socket: %s",
+                     w->id, strerror(errno));
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct srv_worker *w = arg;
     struct srv_app *app = w->app;
+    worker_setup(w);
+    /* From here on the main thread may send to the control receiver. */
+    sem_post(w->set_up);
     h2o_evloop_t *loop = w->ctx.loop;
     uint64_t deadline = 0;
     for (;;) {
@@ -501,32 +530,25 @@ int srv_app_serve(struct srv_app *app)
         fprintf(stderr, "sigil: out of memory\n");
         return 1;
     }
+    sem_t set_up;
+    sem_init(&set_up, 0, 0);
     for (unsigned i = 0; i < n; i++) {
         struct srv_worker *w = &app->workers[i];
         w->app = app;
         w->id = i;
-        /* Set up in this thread, before the worker runs, so that a signal arriving at once
-         * already finds the control receiver registered. */
-        h2o_evloop_t *loop = h2o_evloop_create();
-        h2o_context_init(&w->ctx, loop, &app->h2o);
-        h2o_multithread_register_receiver(w->ctx.queue, &w->completions, srv_jobs_on_complete);
-        h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+        w->set_up = &set_up;
         sym_buf_init(&w->access_log, 1u << 20);
-        w->access_log_flush.cb = flush_access_log;
-        w->accept_ctx.ctx = &w->ctx;
-        w->accept_ctx.hosts = app->h2o.hosts;
-        int fd = dup(app->listen_fd);
-        if (fd >= 0) {
-            w->listener = h2o_evloop_socket_create(loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-            w->listener->data = w;
-            h2o_socket_read_start(w->listener, on_accept);
-        }
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            fprintf(stderr, "sigil: cannot start worker thread: %s\n", strerror(errno));
+        int rc = pthread_create(&w->thread, NULL, worker_main, w);
+        if (rc != 0) {
+            fprintf(stderr, "sigil: cannot start worker thread: %s\n", strerror(rc));
             break;
         }
+        /* Wait for its control receiver, so that a signal arriving at once can stop it. */
+        while (sem_wait(&set_up) != 0 && errno == EINTR)
+            ;
         app->n_workers++;
     }
+    sem_destroy(&set_up);
     json_t *f = json_object();
     json_object_set_new(f, "listen", json_string(cfg->listen));
     json_object_set_new(f, "port", json_integer(app->bound_port));

@@ -7,6 +7,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,6 +40,7 @@ struct srv_worker {
     h2o_multithread_receiver_t completions; /* srv_job done() callbacks */
     h2o_multithread_receiver_t control;     /* shutdown requests */
     pthread_t thread;
+    sem_t *set_up;             /* posted by the worker once its loop exists; valid until then */
     uint64_t inflight;         /* requests started and not yet disposed; loop thread only */
     uint64_t next_req_id;      /* loop thread only */
     uint64_t jobs_outstanding; /* jobs whose done() will be delivered here; loop thread only */

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -249,7 +250,11 @@ def md5(data):
 def main():
     """Runs the tests of the calling module; exits 77 when every test was skipped."""
     import __main__
-    suite = unittest.defaultTestLoader.loadTestsFromModule(__main__)
+    names = sys.argv[1:]  # optional Class or Class.test_name filters
+    if names:
+        suite = unittest.defaultTestLoader.loadTestsFromNames(names, __main__)
+    else:
+        suite = unittest.defaultTestLoader.loadTestsFromModule(__main__)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     ran = result.testsRun
     skipped = len(result.skipped)
