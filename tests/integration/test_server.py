@@ -220,6 +220,7 @@ class ShutdownTest(unittest.TestCase):
         the job threads' completion queues), then stopped together: each loop's sockets must be
         its own (under ThreadSanitizer a shared allocator shows as a race, and without it as
         an occasional abort at shutdown)."""
+        empty = b'{"memoryMap": [], "stacks": [[]]}'
         for _ in range(3):
             s = Sigil(env={"SIGIL_WORKERS": "8"}).start()
             try:
@@ -228,10 +229,10 @@ class ShutdownTest(unittest.TestCase):
                 def load():
                     for i in range(12):
                         if i % 3 == 0:
-                            statuses.append(s.get("/__heartbeat__").status)
+                            r = s.get("/__heartbeat__")
                         else:
-                            statuses.append(s.request("POST", "/symbolicate/v5", body=b'{'
-                                                      b'"memoryMap": [], "stacks": [[]]}').status)
+                            r = s.request("POST", "/symbolicate/v5", body=empty)
+                        statuses.append(r.status)
                 threads = [threading.Thread(target=load) for _ in range(8)]
                 for t in threads:
                     t.start()
