@@ -945,22 +945,37 @@ static void put_radix(struct writer *w, const uint64_t *starts, size_t n,
     put(w, buf, k * sizeof(buf[0]));
 }
 
-/* The block offset of every IMG_FANOUT-th function (format_int.h), in order[] order. */
-static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
-                       size_t n_funcs, size_t n_groups)
+/* Block offsets of the functions in address order: the blocks are written back to back in
+ * that order, so an offset is the sum of the lengths before it. For writers that visit the
+ * functions in increasing order. */
+struct block_walk {
+    const struct bfunc *funcs;
+    const uint32_t *order; /* function indexes in address order */
+    size_t next;           /* the lengths of the functions before this one are in pos */
+    uint64_t pos;
+};
+
+/* The block offset of the i-th function in address order; i never decreases between calls. */
+static uint64_t block_walk_to(struct block_walk *bw, size_t i)
 {
+    while (bw->next < i)
+        bw->pos += bw->funcs[bw->order[bw->next++]].block_len;
+    return bw->pos;
+}
+
+/* The block offset of every IMG_FANOUT-th function (format_int.h). */
+static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
+                       size_t n_groups)
+{
+    struct block_walk bw = {funcs, order, 0, 0};
     uint32_t buf[1024];
     size_t k = 0;
-    uint64_t block_pos = 0;
-    for (size_t i = 0; i < n_funcs && n_groups != 0; i++) {
-        if (i % IMG_FANOUT == 0) {
-            buf[k++] = (uint32_t)block_pos;
-            if (k == sizeof(buf) / sizeof(buf[0])) {
-                put(w, buf, sizeof(buf));
-                k = 0;
-            }
+    for (size_t g = 0; g < n_groups; g++) {
+        buf[k++] = (uint32_t)block_walk_to(&bw, g * IMG_FANOUT);
+        if (k == sizeof(buf) / sizeof(buf[0])) {
+            put(w, buf, sizeof(buf));
+            k = 0;
         }
-        block_pos += funcs[order[i]].block_len;
     }
     put(w, buf, k * sizeof(buf[0]));
 }
@@ -970,10 +985,10 @@ static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32
 static void put_group_lines(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
                             const uint64_t *starts, size_t n_funcs, size_t n_groups)
 {
-    uint64_t block_pos = 0;
+    struct block_walk bw = {funcs, order, 0, 0};
     for (size_t g = 0; g < n_groups; g++) {
         uint16_t line[2 * IMG_FANOUT];
-        uint64_t s0 = starts[g * IMG_FANOUT], b0 = block_pos;
+        uint64_t s0 = starts[g * IMG_FANOUT], b0 = block_walk_to(&bw, g * IMG_FANOUT);
         bool fits = true;
         for (size_t i = 0; i < IMG_FANOUT; i++) {
             size_t f = g * IMG_FANOUT + i;
@@ -981,17 +996,60 @@ static void put_group_lines(struct writer *w, const struct bfunc *funcs, const u
             line[IMG_FANOUT + i] = 0;
             if (f >= n_funcs)
                 continue;
-            uint64_t ds = starts[f] - s0, db = block_pos - b0;
+            uint64_t ds = starts[f] - s0, db = block_walk_to(&bw, f) - b0;
             if (ds >= IMG_GROUP_NONE || db >= IMG_GROUP_NONE)
                 fits = false;
             line[i] = (uint16_t)ds;
             line[IMG_FANOUT + i] = (uint16_t)db;
-            block_pos += funcs[order[f]].block_len;
         }
         if (!fits)
             line[0] = IMG_GROUP_NONE;
         put(w, line, sizeof(line));
     }
+}
+
+/* The FUNC block hints (format_int.h): buckets of 2^shift bytes from the first start to past
+ * the last, the smallest shift that keeps them under a power of two at least n / IMG_HINT_FUNCS.
+ * rh->n is 0 when the table is not worth it (as for the radix). */
+static void hints_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
+{
+    memset(rh, 0, sizeof(*rh));
+    if (n <= IMG_FANOUT)
+        return;
+    uint64_t min = starts[0], max = starts[n - 1], cap = 1;
+    while (cap < n / IMG_HINT_FUNCS)
+        cap <<= 1;
+    unsigned shift = 0;
+    while (shift < 63 && ((max - min) >> shift) >= cap)
+        shift++;
+    rh->min = min;
+    rh->shift = shift;
+    rh->n = (uint32_t)(((max - min) >> shift) + 2);
+}
+
+static void put_hints(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
+                      const uint64_t *starts, size_t n_funcs, const struct img_radix *rh)
+{
+    if (rh->n == 0)
+        return;
+    put(w, rh, sizeof(*rh));
+    struct block_walk bw = {funcs, order, 0, 0};
+    uint32_t buf[1024];
+    size_t k = 0, j = 0;
+    for (uint64_t b = 0; b < rh->n; b++) {
+        /* The last bucket starts past the last start unless shift is 63 and it wraps; either
+         * way its entry is the last function's block. */
+        uint64_t bucket_start = rh->min + (b << rh->shift);
+        bool past_end = b + 1 == rh->n;
+        while (j + 1 < n_funcs && (past_end || starts[j + 1] <= bucket_start))
+            j++;
+        buf[k++] = (uint32_t)block_walk_to(&bw, j);
+        if (k == sizeof(buf) / sizeof(buf[0])) {
+            put(w, buf, sizeof(buf));
+            k = 0;
+        }
+    }
+    put(w, buf, k * sizeof(buf[0]));
 }
 
 struct resolved {
@@ -1372,6 +1430,9 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     lay(&l, IMG_S_FUNC_GROUPS, (uint64_t)n_groups * 4);
     l.pos = (l.pos + IMG_GROUP_LINE - 1) & ~(uint64_t)(IMG_GROUP_LINE - 1);
     lay(&l, IMG_S_FUNC_GROUP_LINES, (uint64_t)n_groups * IMG_GROUP_LINE);
+    struct img_radix hints;
+    hints_plan(r.func_starts, r.n_funcs, &hints);
+    lay(&l, IMG_S_FUNC_HINTS, hints.n ? sizeof(hints) + (uint64_t)hints.n * 4 : 0);
     l.pos = (l.pos + 7) & ~(uint64_t)7;
     h->total_size = l.pos;
     if (b->opts.max_image_bytes != 0 && h->total_size > b->opts.max_image_bytes) {
@@ -1459,9 +1520,11 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     pad_to(&w, h->sect[IMG_S_FUNC_RADIX].off);
     put_radix(&w, r.func_starts, r.n_funcs, &radix);
     pad_to(&w, h->sect[IMG_S_FUNC_GROUPS].off);
-    put_groups(&w, funcs, r.funcs, r.n_funcs, n_groups);
+    put_groups(&w, funcs, r.funcs, n_groups);
     pad_to(&w, h->sect[IMG_S_FUNC_GROUP_LINES].off);
     put_group_lines(&w, funcs, r.funcs, r.func_starts, r.n_funcs, n_groups);
+    pad_to(&w, h->sect[IMG_S_FUNC_HINTS].off);
+    put_hints(&w, funcs, r.funcs, r.func_starts, r.n_funcs, &hints);
     pad_to(&w, h->total_size);
     rc = w.rc;
     if (rc == SYM_OK && w.pos != h->total_size)

@@ -46,7 +46,17 @@
  * Missing functions (past the last) have start 0xffff. A group whose deltas do not fit in
  * 0 .. 0xfffe is marked by start[0] = 0xffff and searched in the pairs instead. A single
  * lookup reads this one line where the pairs window takes two or three, from a table half
- * the size, so it is more often in cache. */
+ * the size, so it is more often in cache.
+ * FUNC block hints: struct img_radix, then n u32: entry b is the block offset of the function
+ * that holds address min + (b << shift), that is the last one starting at or below it (the
+ * first function for an address below every start). Buckets of 2^shift bytes span the starts,
+ * about one per IMG_HINT_FUNCS functions (within a factor of two), so that the table stays in
+ * cache; the last entry, for the bucket after the last start, ends the last stretch.
+ * The block of the function holding a key in bucket b lies between entries b and b + 1, and
+ * the key's share of the bucket's span points into that stretch, so a single lookup starts
+ * fetching its block straight from the key, before any table search (the group prefetch
+ * above waits for the radix, level 1 and the group offsets in turn). They are hints only:
+ * any value gives the right answer, a wrong one only costs time. */
 #ifndef SYM_FORMAT_INT_H
 #define SYM_FORMAT_INT_H
 
@@ -61,6 +71,7 @@
 #define IMG_MAX_U32    0xffffffffull
 #define IMG_GROUP_LINE 64u     /* bytes per FUNC group line */
 #define IMG_GROUP_NONE 0xffffu /* a missing function, or (first entry) an unusable line */
+#define IMG_HINT_FUNCS 32u     /* functions per FUNC block hint bucket, about */
 
 enum {
     IMG_F_WIDE = 1u << 0,       /* address tables are u64 */
@@ -92,6 +103,7 @@ enum img_sect {
     IMG_S_FUNC_RADIX,  /* struct img_radix, then n u32 (empty when the FUNC table has no index) */
     IMG_S_FUNC_GROUPS, /* u32 block offset per level-1 entry (empty when there is no level 1) */
     IMG_S_FUNC_GROUP_LINES, /* IMG_GROUP_LINE bytes per level-1 entry (the same) */
+    IMG_S_FUNC_HINTS,       /* struct img_radix, then n u32 block offsets (empty as the radix) */
     IMG_S_COUNT
 };
 

@@ -25,11 +25,12 @@ struct table {
     const uint8_t *level[IMG_MAX_LEVELS]; /* level[0] is index level 1 */
     size_t level_n[IMG_MAX_LEVELS];
     const uint8_t *radix;        /* u32 entries (format_int.h), radix_n of them; NULL if none */
+    const uint8_t *hints;        /* FUNC block hints: u32 entries, hints_n; NULL if none */
     const uint8_t *group_blocks; /* u32 per level-1 entry (format_int.h); NULL if none */
     const uint8_t *group_lines;  /* IMG_GROUP_LINE bytes per level-1 entry; NULL if none */
-    uint64_t radix_min;
-    unsigned radix_shift;
-    size_t radix_n;
+    uint64_t radix_min, hints_min;
+    unsigned radix_shift, hints_shift;
+    size_t radix_n, hints_n;
 };
 
 struct sym_image {
@@ -97,19 +98,21 @@ static bool bind_table(struct sym_image *img, struct table *t, int s_starts, int
     return e[s_index].size == total * asz;
 }
 
-/* Only the section's size and header are checked: any entry value is safe (format_int.h). */
-static bool bind_radix(struct sym_image *img, struct table *t, const struct img_sect_ent *e)
+/* A radix-like section: struct img_radix, then n u32. Only its size and header are checked:
+ * any entry value is safe (format_int.h). */
+static bool bind_buckets(const struct sym_image *img, const struct img_sect_ent *e,
+                         const uint8_t **entries, uint64_t *min, unsigned *shift, size_t *n)
 {
     struct img_radix rh;
-    if (e->size < sizeof(rh) || t->n_levels < 1)
+    if (e->size < sizeof(rh))
         return false;
     memcpy(&rh, img->base + e->off, sizeof(rh));
     if (rh.n == 0 || rh.shift > 63 || e->size != sizeof(rh) + (uint64_t)rh.n * 4)
         return false;
-    t->radix = img->base + e->off + sizeof(rh);
-    t->radix_min = rh.min;
-    t->radix_shift = rh.shift;
-    t->radix_n = rh.n;
+    *entries = img->base + e->off + sizeof(rh);
+    *min = rh.min;
+    *shift = rh.shift;
+    *n = rh.n;
     return true;
 }
 
@@ -178,8 +181,13 @@ sym_err sym_image_open(const void *data, size_t len, struct sym_image **out, str
                          asz, sizeof(uint32_t)) &&
               bind_table(img, &img->win[1], IMG_S_WIN0_STARTS, IMG_S_WIN0_INDEX, IMG_S_WIN0_SEGS,
                          asz, sizeof(uint32_t));
+    struct table *ft = &img->funcs;
     if (ok && e[IMG_S_FUNC_RADIX].size != 0)
-        ok = bind_radix(img, &img->funcs, &e[IMG_S_FUNC_RADIX]);
+        ok = ft->n_levels >= 1 && bind_buckets(img, &e[IMG_S_FUNC_RADIX], &ft->radix,
+                                               &ft->radix_min, &ft->radix_shift, &ft->radix_n);
+    if (ok && e[IMG_S_FUNC_HINTS].size != 0)
+        ok = bind_buckets(img, &e[IMG_S_FUNC_HINTS], &ft->hints, &ft->hints_min, &ft->hints_shift,
+                          &ft->hints_n);
     if (ok && e[IMG_S_FUNC_GROUPS].size != 0) {
         /* Only the sizes are checked: the offsets are prefetch hints and, with the group
          * lines, bases of block offsets that read_block_head bounds (format_int.h). */
@@ -344,6 +352,27 @@ static inline void prefetch_block(const struct sym_image *img, const struct tabl
     if (key < s0 || key >= s1 || b1 <= b0 || s1 - s0 > UINT32_MAX)
         return;
     uint64_t at = b0 + (key - s0) * (uint64_t)(b1 - b0) / (s1 - s0);
+    for (uint64_t p = at >= 64 ? at - 64 : 0; p <= at + 64 && p < img->blocks_len; p += 64)
+        __builtin_prefetch(img->blocks + p);
+}
+
+/* Starts fetching the block of the function that holds key from the FUNC block hints
+ * (format_int.h), before any table search. */
+static inline void prefetch_hinted_block(const struct sym_image *img, uint64_t key)
+{
+    const struct table *t = &img->funcs;
+    if (t->hints == NULL || key < t->hints_min)
+        return;
+    uint64_t d = key - t->hints_min, b = d >> t->hints_shift;
+    if (b >= t->hints_n - 1) /* bind_buckets saw hints_n >= 1 */
+        return;
+    uint32_t lo = ld32(t->hints + 4 * b), hi = ld32(t->hints + 4 * (b + 1));
+    if (hi < lo)
+        return;
+    /* The key's offset in its bucket, scaled to at most 32 bits so that the product fits. */
+    unsigned drop = t->hints_shift > 32 ? t->hints_shift - 32 : 0;
+    uint64_t within = (d & ((UINT64_C(1) << t->hints_shift) - 1)) >> drop;
+    uint64_t at = lo + ((within * (hi - lo)) >> (t->hints_shift - drop));
     for (uint64_t p = at >= 64 ? at - 64 : 0; p <= at + 64 && p < img->blocks_len; p += 64)
         __builtin_prefetch(img->blocks + p);
 }
@@ -782,9 +811,10 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
 {
     if (img == NULL || out == NULL)
         return SYM_EINVAL;
-    /* A single lookup waits on its block: start fetching it early, and find the function in
-     * the group line. (Batches instead overlap the exact blocks of many lookups,
-     * sym_image_lookup_many.) */
+    /* A single lookup waits on its block: start fetching it from the key at once (the block
+     * hints), and meanwhile find the function in the group line. (Batches instead overlap the
+     * exact blocks of many lookups, sym_image_lookup_many.) */
+    prefetch_hinted_block(img, offset);
     struct func_pick pick = {SIZE_MAX, 0, 0};
     size_t k = upper_bound_ex(img, &img->funcs, offset, &pick);
     if (pick.k != k)

@@ -24,7 +24,7 @@ struct sym_image; /* opaque */
 
 /* Format version written by this build. A change of the on-disk layout bumps it; images of
  * another version fail sym_image_open() with SYM_ECORRUPT (caches then rebuild them). */
-#define SYM_IMAGE_VERSION 5u
+#define SYM_IMAGE_VERSION 6u
 
 /* ---- Opening ------------------------------------------------------------------------------ */
 
