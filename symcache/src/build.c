@@ -901,6 +901,22 @@ static void put_index(struct writer *w, const uint64_t *starts, size_t n, bool w
     }
 }
 
+/* Buckets of 2^shift bytes from min: the smallest shift that leaves fewer than cap buckets
+ * over [min, max], cap the power of two at or above want; rh->n is that count plus extra. */
+static void plan_buckets(uint64_t min, uint64_t max, uint64_t want, uint32_t extra,
+                         struct img_radix *rh)
+{
+    uint64_t cap = 1;
+    while (cap < want)
+        cap <<= 1;
+    unsigned shift = 0;
+    while (shift < 63 && ((max - min) >> shift) >= cap)
+        shift++;
+    rh->min = min;
+    rh->shift = shift;
+    rh->n = (uint32_t)(((max - min) >> shift) + extra);
+}
+
 /* The FUNC radix (format_int.h) over level 1 of the index of n sorted starts: a power of two
  * of buckets, about one per eight level-1 entries, so that a lookup's level-1 window of 16
  * usually holds the answer while the table stays small enough to stay in cache (4 KB per
@@ -911,16 +927,7 @@ static void radix_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
     if (n <= IMG_FANOUT)
         return;
     size_t n1 = (n + IMG_FANOUT - 1) / IMG_FANOUT;
-    uint64_t min = starts[0], max = starts[(n1 - 1) * IMG_FANOUT];
-    uint64_t cap = 1;
-    while (cap < n1 / 8)
-        cap <<= 1;
-    unsigned shift = 0;
-    while (shift < 63 && ((max - min) >> shift) >= cap)
-        shift++;
-    rh->min = min;
-    rh->shift = shift;
-    rh->n = (uint32_t)(((max - min) >> shift) + 1);
+    plan_buckets(starts[0], starts[(n1 - 1) * IMG_FANOUT], n1 / 8, 1, rh);
 }
 
 static void put_radix(struct writer *w, const uint64_t *starts, size_t n,
@@ -1008,23 +1015,14 @@ static void put_group_lines(struct writer *w, const struct bfunc *funcs, const u
     }
 }
 
-/* The FUNC block hints (format_int.h): buckets of 2^shift bytes from the first start to past
- * the last, the smallest shift that keeps them under a power of two at least n / IMG_HINT_FUNCS.
- * rh->n is 0 when the table is not worth it (as for the radix). */
+/* The FUNC block hints (format_int.h): about one bucket per IMG_HINT_FUNCS functions, from the
+ * first start to past the last. rh->n is 0 when the table is not worth it (as for the radix). */
 static void hints_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
 {
     memset(rh, 0, sizeof(*rh));
     if (n <= IMG_FANOUT)
         return;
-    uint64_t min = starts[0], max = starts[n - 1], cap = 1;
-    while (cap < n / IMG_HINT_FUNCS)
-        cap <<= 1;
-    unsigned shift = 0;
-    while (shift < 63 && ((max - min) >> shift) >= cap)
-        shift++;
-    rh->min = min;
-    rh->shift = shift;
-    rh->n = (uint32_t)(((max - min) >> shift) + 2);
+    plan_buckets(starts[0], starts[n - 1], n / IMG_HINT_FUNCS, 2, rh);
 }
 
 static void put_hints(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
