@@ -335,6 +335,14 @@ static inline size_t count_le(bool wide, const uint8_t *p, size_t stride, size_t
     return c;
 }
 
+/* Starts fetching the three cache lines of the FUNC blocks around block offset at, where a
+ * guess put a function's block (at may be anything: nothing past the blocks is touched). */
+static inline void prefetch_around(const struct sym_image *img, uint64_t at)
+{
+    for (uint64_t p = at >= 64 ? at - 64 : 0; p <= at + 64 && p < img->blocks_len; p += 64)
+        __builtin_prefetch(img->blocks + p);
+}
+
 /* Starts fetching the block of the function that holds key, in the group g (first start s0)
  * that level 1 has named: the group's blocks lie between the block offsets of groups g and
  * g + 1, and the key's share of the group's address span points into them (format_int.h).
@@ -352,8 +360,7 @@ static inline void prefetch_block(const struct sym_image *img, const struct tabl
     if (key < s0 || key >= s1 || b1 <= b0 || s1 - s0 > UINT32_MAX)
         return;
     uint64_t at = b0 + (key - s0) * (uint64_t)(b1 - b0) / (s1 - s0);
-    for (uint64_t p = at >= 64 ? at - 64 : 0; p <= at + 64 && p < img->blocks_len; p += 64)
-        __builtin_prefetch(img->blocks + p);
+    prefetch_around(img, at);
 }
 
 /* Starts fetching the block of the function that holds key from the FUNC block hints
@@ -373,8 +380,7 @@ static inline void prefetch_hinted_block(const struct sym_image *img, uint64_t k
     unsigned drop = t->hints_shift > 32 ? t->hints_shift - 32 : 0;
     uint64_t within = (d & ((UINT64_C(1) << t->hints_shift) - 1)) >> drop;
     uint64_t at = lo + ((within * (hi - lo)) >> (t->hints_shift - drop));
-    for (uint64_t p = at >= 64 ? at - 64 : 0; p <= at + 64 && p < img->blocks_len; p += 64)
-        __builtin_prefetch(img->blocks + p);
+    prefetch_around(img, at);
 }
 
 /* The function found for a key: k as upper_bound returns it and, when k > 0, the start and
