@@ -2,9 +2,12 @@
 /* bench_symcache.c: the measuring half of bench/symcache/run.sh (which prints the figures and
  * the ratios against its baselines). One measurement per process, printed as key=value:
  *
- *   bench_symcache parse FILE.sym [THREADS] read in 1 MiB chunks, parse, build the image in
- *                                           memory: parse_s, input and image bytes, peak RSS
- *                                           (THREADS: sym_parse_opts.threads, default 0)
+ *   bench_symcache parse FILE.sym [THREADS] [feed]
+ *                                           read into the parser's buffers (sym_parser_buffer;
+ *                                           with "feed": 1 MiB chunks to sym_parser_feed),
+ *                                           parse, build the image in memory: parse_s, input
+ *                                           and image bytes, peak RSS (THREADS:
+ *                                           sym_parse_opts.threads, default 0)
  *   bench_symcache convert FILE.sym OUT     sym_convert_file (to prepare open and lookup)
  *   bench_symcache open FILE.symc [REPS]    sym_image_open_file + close: best and median us
  *   bench_symcache lookup FILE.symc [N]     N random offsets inside functions: ns per lookup
@@ -15,6 +18,7 @@
  *                                           previous value (this machine's memory latency) */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +44,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int do_parse(const char *path, unsigned threads)
+static int do_parse(const char *path, unsigned threads, bool copy)
 {
     static char chunk[1 << 20];
     struct sym_parse_opts opts;
@@ -55,10 +59,23 @@ static int do_parse(const char *path, unsigned threads)
     struct sym_parser *p;
     if (sym_parser_new(&opts, &p) != SYM_OK)
         return 1;
-    ssize_t n;
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
-            break;
+    if (copy) {
+        ssize_t n;
+        while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+            if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
+                break;
+    } else {
+        /* Read straight into the parser's pieces: the reads overlap the parse. */
+        for (;;) {
+            void *buf;
+            size_t cap;
+            if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
+                break;
+            ssize_t n = read(fd, buf, cap);
+            if (n <= 0 || sym_parser_commit(p, (size_t)n) != SYM_OK)
+                break;
+        }
+    }
     close(fd);
     struct sym_buf img;
     sym_buf_init(&img, 0);
@@ -231,7 +248,8 @@ static int do_lookup(const char *path, size_t n)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "parse") == 0)
-        return do_parse(argv[2], argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0);
+        return do_parse(argv[2], argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0,
+                        argc > 4 && strcmp(argv[4], "feed") == 0);
     if (argc >= 3 && strcmp(argv[1], "open") == 0)
         return do_open(argv[2], argc > 3 ? (int)strtol(argv[3], NULL, 10) : 1000);
     if (argc >= 4 && strcmp(argv[1], "convert") == 0) {

@@ -71,12 +71,14 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
         return errno == ENOENT || errno == ENOTDIR ? SYM_ENOTFOUND : SYM_EIO;
     struct sym_parser *p = NULL;
     sym_err rc = sym_parser_new(NULL, &p);
-    static const size_t chunk = 65536;
-    char *buf = rc == SYM_OK ? sym_malloc(chunk) : NULL;
-    if (rc == SYM_OK && buf == NULL)
-        rc = SYM_ENOMEM;
     while (rc == SYM_OK) {
-        ssize_t n = read(fd, buf, chunk);
+        /* Straight into the parser's own buffer (no copy; reads overlap a large parse). */
+        void *buf;
+        size_t cap;
+        rc = sym_parser_buffer(p, &buf, &cap);
+        if (rc != SYM_OK)
+            break;
+        ssize_t n = read(fd, buf, cap);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -85,7 +87,7 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
         }
         if (n == 0)
             break;
-        rc = sym_parser_feed(p, buf, (size_t)n);
+        rc = sym_parser_commit(p, (size_t)n);
     }
     struct sym_parse_stats stats;
     memset(&stats, 0, sizeof(stats));
@@ -93,7 +95,6 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
         rc = sym_parser_finish(p, image, &stats, NULL);
     if (rc == SYM_OK)
         *corrupt = stats.n_warnings > 0;
-    sym_free(buf);
     sym_parser_free(p);
     close(fd);
     return rc;

@@ -75,16 +75,18 @@ void sym_free(void *p)
  * hand, much slower on virtual machines whose host reclaims freed huge pages, so it is not
  * asked for.) */
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define REGIONS_FROM_MALLOC 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define REGIONS_FROM_MALLOC 1
 #endif
 #endif
 
 #ifdef REGIONS_FROM_MALLOC
-/* Under AddressSanitizer regions are heap blocks, so that overflows and leaks are caught. */
+/* Under AddressSanitizer regions are heap blocks, so that overflows and leaks are caught; under
+ * ThreadSanitizer too, whose shadow memory does not follow mremap (a region moved to where
+ * another thread's region was unmapped would carry that thread's accesses: false races). */
 void *sym_region_grow(void *p, size_t old_size, size_t new_size)
 {
     if (p != NULL && new_size <= old_size)

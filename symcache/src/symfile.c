@@ -150,6 +150,18 @@ struct sym_parser {
     } sides[2];
     const char *job_data;
     size_t job_len;
+
+    /* The thread may still be tokenizing the last piece handed to it (run_piece returns
+     * without waiting, so that the caller reads the next input meanwhile): complete_piece
+     * waits for it before the tokenizer's state or that piece's list is used. */
+    bool in_flight;
+    bool in_flight_borrowed; /* ... and the piece is the caller's memory, not in[] */
+    /* Once threaded, input is gathered into pieces of the parser's own, used in turn: the
+     * caller fills in[in_cur] (sym_parser_buffer, or a copy by sym_parser_feed) while the
+     * thread tokenizes the other. */
+    char *in[2];
+    unsigned in_cur;
+    size_t in_len;
 };
 
 /* ============================================================================================
@@ -243,6 +255,8 @@ void sym_parser_free(struct sym_parser *p)
     oplist_free(&p->lists[1]);
     oplist_free(&p->sides[0].l);
     oplist_free(&p->sides[1].l);
+    sym_free(p->in[0]);
+    sym_free(p->in[1]);
     sym_free(p);
 }
 
@@ -1611,6 +1625,14 @@ static void *tokenizer_main(void *arg)
     return NULL;
 }
 
+/* Allocates input piece i if it is not there yet; false when out of memory. */
+static bool ensure_input(struct sym_parser *p, unsigned i)
+{
+    if (p->in[i] == NULL)
+        p->in[i] = sym_malloc(PIECE_BYTES);
+    return p->in[i] != NULL;
+}
+
 /* Starts the thread; false when it cannot (the parse then stays on the caller's thread). */
 static bool start_thread(struct sym_parser *p)
 {
@@ -1623,6 +1645,8 @@ static bool start_thread(struct sym_parser *p)
         }
         p->sync_ready = true;
     }
+    if (!ensure_input(p, 0) || !ensure_input(p, 1))
+        return false;
     p->quit = p->job = p->job_done = false;
     p->threaded = pthread_create(&p->thread, NULL, tokenizer_main, p) == 0;
     return p->threaded;
@@ -1655,12 +1679,29 @@ static void wait_job(struct sym_parser *p)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Waits for the piece the thread is tokenizing, if any, and queues its list for the applier.
+ * Whether the next piece is shared is decided from that piece's lines. */
+static void complete_piece(struct sym_parser *p)
+{
+    if (!p->in_flight)
+        return;
+    wait_job(p);
+    p->in_flight = p->in_flight_borrowed = false;
+    uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
+             unwind = p->t.piece_unwind + p->side_tok.piece_unwind;
+    p->split_next = p->job_data != NULL && lines >= 64 && unwind * 16 >= lines * 15;
+    p->pending[p->fill] = true;
+    p->fill = 1 - p->fill;
+}
+
 /* Tokenizes [data, data + len) (NULL: the end of the input) into the next list while the
  * caller's thread applies the list before it (and, for a shared piece, tokenizes its second
- * part into a side list; the previous piece's side list is applied first); returns once both
- * are done, so data is no longer referenced. */
-static void run_piece(struct sym_parser *p, const char *data, size_t len)
+ * part into a side list; the previous piece's side list is applied first). With the thread,
+ * returns while it may still be tokenizing: data must stay unchanged until complete_piece
+ * (the next run_piece, drain or finish); borrowed says it is the caller's memory. */
+static void run_piece(struct sym_parser *p, const char *data, size_t len, bool borrowed)
 {
+    complete_piece(p);
     unsigned fill = p->fill, other = 1 - fill;
     p->t.out = &p->lists[fill];
     struct side *prev = p->side_pending ? &p->sides[p->side_last] : NULL;
@@ -1694,6 +1735,8 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
     p->t.piece_lines = p->t.piece_unwind = 0;
     p->side_tok.piece_lines = p->side_tok.piece_unwind = 0;
     post_job(p, data, own, false, prev);
+    p->in_flight = true;
+    p->in_flight_borrowed = borrowed;
     if (own < len) {
         unsigned k = prev != NULL ? 1 - p->side_last : p->side_last;
         p->side_tok.newlines = newlines + count_newlines(data, own);
@@ -1705,12 +1748,6 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len)
         apply_list(p, &p->lists[other]);
         p->pending[other] = false;
     }
-    wait_job(p);
-    uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
-             unwind = p->t.piece_unwind + p->side_tok.piece_unwind;
-    p->split_next = data != NULL && lines >= 64 && unwind * 16 >= lines * 15;
-    p->pending[fill] = true;
-    p->fill = other;
 }
 
 /* An image of this many bytes or more is written while the second thread populates its
@@ -1732,6 +1769,7 @@ static void populate_start(struct sym_parser *p, char *dst, uint64_t total)
 /* Applies what is still pending, in order. */
 static void drain(struct sym_parser *p)
 {
+    complete_piece(p);
     for (int k = 0; k < 2; k++) {
         unsigned i = (p->fill + (unsigned)k) % 2; /* the older list first */
         if (p->pending[i]) {
@@ -1739,6 +1777,40 @@ static void drain(struct sym_parser *p)
             p->pending[i] = false;
         }
     }
+}
+
+/* Hands the gathered piece in[in_cur] to the thread and starts gathering into the other. */
+static void submit_gathered(struct sym_parser *p)
+{
+    run_piece(p, p->in[p->in_cur], p->in_len, false);
+    p->in_cur = 1 - p->in_cur;
+    p->in_len = 0;
+}
+
+/* Counts len more bytes of input (SYM_ELIMIT past max_input_bytes) and starts the second
+ * thread once the input is large enough for it. */
+static sym_err take_input(struct sym_parser *p, size_t len)
+{
+    if (p->opts.max_input_bytes != 0 && len > p->opts.max_input_bytes - p->st.input_bytes) {
+        /* An error in the text before this point is reported first, as on one thread. */
+        if (p->in_len > 0)
+            submit_gathered(p);
+        drain(p);
+        if (p->fatal != SYM_OK)
+            return p->fatal;
+        return fail(p, SYM_ELIMIT,
+                    "the symbol file is larger than the configured maximum "
+                    "(%llu bytes)",
+                    (unsigned long long)p->opts.max_input_bytes);
+    }
+    p->st.input_bytes += len;
+    if (!p->thread_tried && p->opts.threads != 1 &&
+        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) && !p->t.stopped) {
+        p->thread_tried = true; /* once: a parser that cannot have a thread stays on one */
+        if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+            (void)start_thread(p);
+    }
+    return SYM_OK;
 }
 
 sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
@@ -1749,25 +1821,70 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
         return p->fatal;
     if (p->finished)
         return SYM_EINVAL;
-    if (p->opts.max_input_bytes != 0 && len > p->opts.max_input_bytes - p->st.input_bytes)
-        return fail(p, SYM_ELIMIT,
-                    "the symbol file is larger than the configured maximum "
-                    "(%llu bytes)",
-                    (unsigned long long)p->opts.max_input_bytes);
-    p->st.input_bytes += len;
-    if (!p->thread_tried && p->opts.threads != 1 &&
-        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) && !p->t.stopped) {
-        p->thread_tried = true; /* once: a parser that cannot have a thread stays on one */
-        if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
-            (void)start_thread(p);
-    }
+    sym_err rc = take_input(p, len);
+    if (rc != SYM_OK)
+        return rc;
     const char *s = data;
     while (len > 0 && p->fatal == SYM_OK) {
-        size_t n = len < PIECE_BYTES ? len : PIECE_BYTES;
-        run_piece(p, s, n);
+        size_t n;
+        if (!p->threaded) {
+            n = len < PIECE_BYTES ? len : PIECE_BYTES;
+            run_piece(p, s, n, true); /* done before it returns */
+        } else if (p->in_len == 0 && len >= 2 * PIECE_BYTES) {
+            /* In place while another piece follows (whose run_piece waits for this one). */
+            n = PIECE_BYTES;
+            run_piece(p, s, n, true);
+        } else {
+            /* A copy, so that the call can return while the thread tokenizes it. */
+            n = len < PIECE_BYTES - p->in_len ? len : PIECE_BYTES - p->in_len;
+            memcpy(p->in[p->in_cur] + p->in_len, s, n);
+            p->in_len += n;
+            if (p->in_len == PIECE_BYTES)
+                submit_gathered(p);
+        }
         s += n;
         len -= n;
     }
+    if (p->in_flight_borrowed)
+        complete_piece(p); /* data is only read during the call */
+    return p->fatal;
+}
+
+sym_err sym_parser_buffer(struct sym_parser *p, void **buf, size_t *cap)
+{
+    if (p == NULL || buf == NULL || cap == NULL)
+        return SYM_EINVAL;
+    if (p->fatal != SYM_OK)
+        return p->fatal;
+    if (p->finished)
+        return SYM_EINVAL;
+    if (!ensure_input(p, p->in_cur))
+        return fail(p, SYM_ENOMEM, "out of memory");
+    *buf = p->in[p->in_cur] + p->in_len;
+    *cap = PIECE_BYTES - p->in_len;
+    return SYM_OK;
+}
+
+sym_err sym_parser_commit(struct sym_parser *p, size_t len)
+{
+    if (p == NULL)
+        return SYM_EINVAL;
+    if (p->fatal != SYM_OK)
+        return p->fatal;
+    if (p->finished || p->in[p->in_cur] == NULL || len > PIECE_BYTES - p->in_len)
+        return SYM_EINVAL;
+    sym_err rc = take_input(p, len);
+    if (rc != SYM_OK)
+        return rc;
+    if (!p->threaded) {
+        /* Without the thread nothing is gathered (in_len stays 0): parsed at once. */
+        if (len > 0)
+            run_piece(p, p->in[p->in_cur], len, true);
+        return p->fatal;
+    }
+    p->in_len += len;
+    if (p->in_len == PIECE_BYTES)
+        submit_gathered(p);
     return p->fatal;
 }
 
@@ -1792,8 +1909,10 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
     bool first = !p->finished;
     p->finished = true;
     if (first) {
-        if (rc == SYM_OK)
-            run_piece(p, NULL, 0);
+        if (rc == SYM_OK && p->in_len > 0)
+            submit_gathered(p);
+        if (p->fatal == SYM_OK)
+            run_piece(p, NULL, 0, false);
         drain(p);
         rc = p->fatal;
         p->b.read.lines += p->t.front.lines_read;
@@ -2047,8 +2166,6 @@ sym_err sym_parse_buffer(const void *data, size_t len, const struct sym_parse_op
     return rc;
 }
 
-#define READ_CHUNK (1u << 20)
-
 sym_err sym_convert_file(const char *sym_path, const char *out_path,
                          const struct sym_parse_opts *opts, struct sym_parse_stats *stats,
                          struct sym_diag *d)
@@ -2057,7 +2174,7 @@ sym_err sym_convert_file(const char *sym_path, const char *out_path,
         return SYM_EINVAL;
     sym_err rc = SYM_OK;
     struct sym_parser *p = NULL;
-    char *chunk = NULL, *tmp = NULL;
+    char *tmp = NULL;
     int in = -1, out = -1;
 
     in = open(sym_path, O_RDONLY | O_CLOEXEC);
@@ -2069,8 +2186,7 @@ sym_err sym_convert_file(const char *sym_path, const char *out_path,
     (void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
     size_t tlen = strlen(out_path) + sizeof(".tmp.XXXXXX");
     tmp = sym_malloc(tlen);
-    chunk = sym_malloc(READ_CHUNK);
-    if (tmp == NULL || chunk == NULL) {
+    if (tmp == NULL) {
         rc = sym_diag_set(d, SYM_ENOMEM, "out of memory");
         goto out;
     }
@@ -2087,17 +2203,20 @@ sym_err sym_convert_file(const char *sym_path, const char *out_path,
         goto out;
     }
     for (;;) {
-        ssize_t n = read(in, chunk, READ_CHUNK);
+        /* Read into the parser's own pieces: the reads overlap the parse. */
+        void *buf;
+        size_t cap;
+        if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
+            break; /* finish reports the error with its diagnostic */
+        ssize_t n = read(in, buf, cap);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             rc = sym_diag_set(d, SYM_EIO, "cannot read %s: %s", sym_path, strerror(errno));
             goto out;
         }
-        if (n == 0)
+        if (n == 0 || sym_parser_commit(p, (size_t)n) != SYM_OK)
             break;
-        if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
-            break; /* finish reports the error with its diagnostic */
     }
     rc = sym_parser_finish_fd(p, out, stats, d);
     if (rc != SYM_OK)
@@ -2121,7 +2240,6 @@ out:
     if (in >= 0)
         close(in);
     sym_parser_free(p);
-    sym_free(chunk);
     sym_free(tmp);
     return rc;
 }

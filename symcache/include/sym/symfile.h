@@ -109,6 +109,16 @@ SYM_MUST_CHECK sym_err sym_parser_new(const struct sym_parse_opts *opts, struct 
  *   SYM_ENOMEM. */
 SYM_MUST_CHECK sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len);
 
+/* Feeding without a copy: *buf receives room for the next *cap bytes of text (at least one
+ * byte; the room belongs to the parser, valid until the next call on it), for example for a
+ * read(); sym_parser_commit(p, n) then takes the first n of them (n <= *cap). With a second
+ * thread the parser tokenizes one piece of its own while the caller fills the next, so a
+ * caller that reads the input this way overlaps its reads with the parse. Returns SYM_OK, or
+ * the errors of sym_parser_feed; SYM_EINVAL for a commit without a buffer, or of more than
+ * *cap bytes. The two ways of feeding may be mixed. */
+SYM_MUST_CHECK sym_err sym_parser_buffer(struct sym_parser *p, void **buf, size_t *cap);
+SYM_MUST_CHECK sym_err sym_parser_commit(struct sym_parser *p, size_t len);
+
 /* Ends the input, sorts and resolves the tables and writes the image into image_out (its
  * previous contents are replaced; its max_len applies: SYM_ELIMIT when the image is larger).
  * stats (optional) receives the counts, also on failure as far as they got. Returns SYM_OK or

@@ -45,7 +45,12 @@ static inline void st_build(struct st_image *s, const char *text)
     st_build_n(s, text, strlen(text));
 }
 
-/* One parse with the given options, fed in chunks of `chunk` bytes (0: all at once). */
+/* How st_run hands the text over: sym_parser_feed, the parser's own buffers
+ * (sym_parser_buffer + sym_parser_commit), or the two in turn. */
+enum st_feeding { ST_FEED, ST_BUFFER, ST_MIXED };
+
+/* One parse with the given options, fed in chunks of `chunk` bytes (0: all at once; through
+ * the parser's buffers, at most what each offers). */
 struct st_run {
     sym_err rc;
     struct sym_buf image;
@@ -53,8 +58,8 @@ struct st_run {
     struct sym_diag diag;
 };
 
-static inline void st_run(struct st_run *r, const char *text, size_t len, size_t chunk,
-                          const struct sym_parse_opts *opts)
+static inline void st_run_fed(struct st_run *r, const char *text, size_t len, size_t chunk,
+                              const struct sym_parse_opts *opts, enum st_feeding how)
 {
     memset(r, 0, sizeof(*r));
     sym_buf_init(&r->image, 0);
@@ -62,26 +67,51 @@ static inline void st_run(struct st_run *r, const char *text, size_t len, size_t
     struct sym_parser *p;
     T_ASSERT_OK(sym_parser_new(opts, &p));
     size_t step = chunk ? chunk : (len ? len : 1);
-    for (size_t at = 0; at < len; at += step)
-        if (sym_parser_feed(p, text + at, len - at < step ? len - at : step) != SYM_OK)
-            break; /* finish reports it */
+    unsigned turn = 0;
+    for (size_t at = 0; at < len;) {
+        size_t n = len - at < step ? len - at : step;
+        if (how == ST_FEED || (how == ST_MIXED && turn++ % 2 == 1)) {
+            if (sym_parser_feed(p, text + at, n) != SYM_OK)
+                break; /* finish reports it */
+        } else {
+            void *buf;
+            size_t cap;
+            if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
+                break;
+            T_ASSERT(cap > 0);
+            if (n > cap)
+                n = cap;
+            memcpy(buf, text + at, n);
+            if (sym_parser_commit(p, n) != SYM_OK)
+                break;
+        }
+        at += n;
+    }
     r->rc = sym_parser_finish(p, &r->image, &r->stats, &r->diag);
     sym_parser_free(p);
 }
 
-/* Two parses with options o1 and o2 must give exactly the same result, image bytes,
- * statistics and diagnostic. With keep, the o1 run is left there (the caller cleans up its
- * image); otherwise both are cleaned up. */
-static inline void st_check_runs_agree(const char *text, size_t len, size_t chunk,
-                                       const struct sym_parse_opts *o1,
-                                       const struct sym_parse_opts *o2, struct st_run *keep)
+static inline void st_run(struct st_run *r, const char *text, size_t len, size_t chunk,
+                          const struct sym_parse_opts *opts)
+{
+    st_run_fed(r, text, len, chunk, opts, ST_FEED);
+}
+
+/* Two parses, with options o1 fed as how1 and o2 fed as how2, must give exactly the same
+ * result, image bytes, statistics and diagnostic. With keep, the first run is left there (the
+ * caller cleans up its image); otherwise both are cleaned up. */
+static inline void st_check_fed_agree(const char *text, size_t len, size_t chunk,
+                                      const struct sym_parse_opts *o1, enum st_feeding how1,
+                                      const struct sym_parse_opts *o2, enum st_feeding how2,
+                                      struct st_run *keep)
 {
     struct st_run a, b;
-    st_run(&a, text, len, chunk, o1);
-    st_run(&b, text, len, chunk, o2);
+    st_run_fed(&a, text, len, chunk, o1, how1);
+    st_run_fed(&b, text, len, chunk, o2, how2);
     if (a.rc != b.rc)
-        T_FAIL("chunk %zu: threads %u %s (%s), threads %u %s (%s)", chunk, o1->threads,
-               sym_errname(a.rc), a.diag.msg, o2->threads, sym_errname(b.rc), b.diag.msg);
+        T_FAIL("chunk %zu: threads %u fed %d %s (%s), threads %u fed %d %s (%s)", chunk,
+               o1->threads, (int)how1, sym_errname(a.rc), a.diag.msg, o2->threads, (int)how2,
+               sym_errname(b.rc), b.diag.msg);
     if (a.rc != SYM_OK) {
         T_ASSERT_STR_EQ(a.diag.msg, b.diag.msg);
         T_ASSERT_EQ(a.diag.line, b.diag.line);
@@ -107,7 +137,14 @@ static inline void st_check_runs_agree(const char *text, size_t len, size_t chun
         sym_buf_cleanup(&a.image);
 }
 
-/* The two-thread parse must give exactly what the one-thread parse gives. */
+static inline void st_check_runs_agree(const char *text, size_t len, size_t chunk,
+                                       const struct sym_parse_opts *o1,
+                                       const struct sym_parse_opts *o2, struct st_run *keep)
+{
+    st_check_fed_agree(text, len, chunk, o1, ST_FEED, o2, ST_FEED, keep);
+}
+
+/* The two-thread parse must give exactly what the one-thread parse gives, however it is fed. */
 static inline void st_check_threads_agree(const char *text, size_t len, size_t chunk,
                                           const struct sym_parse_opts *base)
 {
@@ -120,6 +157,10 @@ static inline void st_check_threads_agree(const char *text, size_t len, size_t c
     o1.threads = 1;
     o2.threads = 2;
     st_check_runs_agree(text, len, chunk, &o1, &o2, NULL);
+    /* The parser's own buffers, alone and mixed with sym_parser_feed, on both modes. */
+    st_check_fed_agree(text, len, chunk, &o1, ST_FEED, &o2, ST_BUFFER, NULL);
+    st_check_fed_agree(text, len, chunk, &o1, ST_FEED, &o2, ST_MIXED, NULL);
+    st_check_fed_agree(text, len, chunk, &o1, ST_FEED, &o1, ST_MIXED, NULL);
 }
 
 static inline struct sym_lookup *st_lookup(const struct st_image *s, uint64_t off)

@@ -270,6 +270,41 @@ static void test_chunking(void)
     free(crlf);
 }
 
+/* Feeding through the parser's own buffers: what a commit may take, and the same image. */
+static void test_buffer_feeding(void)
+{
+    size_t len = strlen(full_sym);
+    struct sym_buf whole;
+    sym_buf_init(&whole, 0);
+    T_ASSERT_OK(sym_parse_buffer(full_sym, len, NULL, &whole, NULL, NULL));
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_ERR(sym_parser_commit(p, 1), SYM_EINVAL); /* no buffer asked for */
+    void *buf;
+    size_t cap;
+    T_ASSERT_ERR(sym_parser_buffer(p, NULL, &cap), SYM_EINVAL);
+    T_ASSERT_OK(sym_parser_buffer(p, &buf, &cap));
+    T_ASSERT(cap >= len);
+    T_ASSERT_ERR(sym_parser_commit(p, cap + 1), SYM_EINVAL);
+    memcpy(buf, full_sym, 10);
+    T_ASSERT_OK(sym_parser_commit(p, 10));
+    T_ASSERT_OK(sym_parser_commit(p, 0));
+    T_ASSERT_OK(sym_parser_feed(p, full_sym + 10, 5));
+    T_ASSERT_OK(sym_parser_buffer(p, &buf, &cap));
+    memcpy(buf, full_sym + 15, len - 15);
+    T_ASSERT_OK(sym_parser_commit(p, len - 15));
+    struct sym_buf img;
+    sym_buf_init(&img, 0);
+    T_ASSERT_OK(sym_parser_finish(p, &img, NULL, NULL));
+    T_ASSERT_EQ(img.len, whole.len);
+    T_ASSERT_MEM_EQ(img.data, whole.data, whole.len);
+    T_ASSERT_ERR(sym_parser_buffer(p, &buf, &cap), SYM_EINVAL);
+    T_ASSERT_ERR(sym_parser_commit(p, 0), SYM_EINVAL);
+    sym_parser_free(p);
+    sym_buf_cleanup(&img);
+    sym_buf_cleanup(&whole);
+}
+
 static void test_names(void)
 {
     size_t big = 80 * 1024;
@@ -1012,10 +1047,10 @@ static void test_allocation_failures(void)
 }
 
 T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunking),
-       T_TEST(test_names), T_TEST(test_not_a_symbol_file), T_TEST(test_malformed_lines),
-       T_TEST(test_limits), T_TEST(test_out_of_order), T_TEST(test_overlaps),
-       T_TEST(test_inline_forms), T_TEST(test_deep_inlines), T_TEST(test_public_fallback),
-       T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies), T_TEST(test_stack_win_policies),
-       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
-       T_TEST(test_large_tables), T_TEST(test_empty_function_name_first),
-       T_TEST(test_file_ids_in_and_out_of_order))
+       T_TEST(test_buffer_feeding), T_TEST(test_names), T_TEST(test_not_a_symbol_file),
+       T_TEST(test_malformed_lines), T_TEST(test_limits), T_TEST(test_out_of_order),
+       T_TEST(test_overlaps), T_TEST(test_inline_forms), T_TEST(test_deep_inlines),
+       T_TEST(test_public_fallback), T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies),
+       T_TEST(test_stack_win_policies), T_TEST(test_wide_addresses), T_TEST(test_number_forms),
+       T_TEST(test_allocation_failures), T_TEST(test_large_tables),
+       T_TEST(test_empty_function_name_first), T_TEST(test_file_ids_in_and_out_of_order))
