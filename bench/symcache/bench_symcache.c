@@ -67,8 +67,8 @@ static int do_parse(const char *path, unsigned threads, bool copy)
     } else {
         /* Read straight into the parser's pieces: the reads overlap the parse. */
         for (;;) {
-            void *buf;
-            size_t cap;
+            void *buf = NULL;
+            size_t cap = 0;
             if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
                 break;
             ssize_t n = read(fd, buf, cap);

@@ -73,8 +73,8 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
     sym_err rc = sym_parser_new(NULL, &p);
     while (rc == SYM_OK) {
         /* Straight into the parser's own buffer (no copy; reads overlap a large parse). */
-        void *buf;
-        size_t cap;
+        void *buf = NULL;
+        size_t cap = 0;
         rc = sym_parser_buffer(p, &buf, &cap);
         if (rc != SYM_OK)
             break;

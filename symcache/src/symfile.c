@@ -2204,8 +2204,8 @@ sym_err sym_convert_file(const char *sym_path, const char *out_path,
     }
     for (;;) {
         /* Read into the parser's own pieces: the reads overlap the parse. */
-        void *buf;
-        size_t cap;
+        void *buf = NULL;
+        size_t cap = 0;
         if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
             break; /* finish reports the error with its diagnostic */
         ssize_t n = read(in, buf, cap);

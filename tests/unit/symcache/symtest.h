@@ -74,8 +74,8 @@ static inline void st_run_fed(struct st_run *r, const char *text, size_t len, si
             if (sym_parser_feed(p, text + at, n) != SYM_OK)
                 break; /* finish reports it */
         } else {
-            void *buf;
-            size_t cap;
+            void *buf = NULL;
+            size_t cap = 0;
             if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
                 break;
             T_ASSERT(cap > 0);
