@@ -337,8 +337,8 @@ static void test_shared_unwind_pieces(void)
     /* The input ends inside a shared piece, in the middle of a record. */
     st_check_threads_agree(t.p, t.len - 10, 0, &o);
 
-    /* Small chunks after shared pieces: the caller's thread then tokenizes them itself, after
-     * applying the side list still pending. */
+    /* Small chunks after shared pieces: gathered into the parser's own pieces, which the
+     * threads share in turn. */
     struct st_run one;
     struct sym_parse_opts o1 = o;
     o1.threads = 1;
