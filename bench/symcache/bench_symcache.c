@@ -65,16 +65,9 @@ static int do_parse(const char *path, unsigned threads, bool copy)
             if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
                 break;
     } else {
-        /* Read straight into the parser's pieces: the reads overlap the parse. */
-        for (;;) {
-            void *buf = NULL;
-            size_t cap = 0;
-            if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
-                break;
-            ssize_t n = read(fd, buf, cap);
-            if (n <= 0 || sym_parser_commit(p, (size_t)n) != SYM_OK)
-                break;
-        }
+        /* Read straight into the parser's pieces: the reads overlap the parse. An error is
+         * reported by finish. */
+        (void)sym_parser_feed_fd(p, fd);
     }
     close(fd);
     struct sym_buf img;

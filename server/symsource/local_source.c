@@ -71,24 +71,8 @@ static sym_err parse_file(const char *path, struct sym_buf *image, bool *corrupt
         return errno == ENOENT || errno == ENOTDIR ? SYM_ENOTFOUND : SYM_EIO;
     struct sym_parser *p = NULL;
     sym_err rc = sym_parser_new(NULL, &p);
-    while (rc == SYM_OK) {
-        /* Straight into the parser's own buffer (no copy; reads overlap a large parse). */
-        void *buf = NULL;
-        size_t cap = 0;
-        rc = sym_parser_buffer(p, &buf, &cap);
-        if (rc != SYM_OK)
-            break;
-        ssize_t n = read(fd, buf, cap);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = SYM_EIO;
-            break;
-        }
-        if (n == 0)
-            break;
-        rc = sym_parser_commit(p, (size_t)n);
-    }
+    if (rc == SYM_OK)
+        rc = sym_parser_feed_fd(p, fd);
     struct sym_parse_stats stats;
     memset(&stats, 0, sizeof(stats));
     if (rc == SYM_OK)

@@ -1890,6 +1890,27 @@ sym_err sym_parser_commit(struct sym_parser *p, size_t len)
     return p->fatal;
 }
 
+sym_err sym_parser_feed_fd(struct sym_parser *p, int fd)
+{
+    for (;;) {
+        void *buf = NULL;
+        size_t cap = 0;
+        sym_err rc = sym_parser_buffer(p, &buf, &cap);
+        if (rc != SYM_OK)
+            return rc;
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return SYM_EIO;
+        if (n == 0)
+            return SYM_OK;
+        rc = sym_parser_commit(p, (size_t)n);
+        if (rc != SYM_OK)
+            return rc;
+    }
+}
+
 /* ============================================================================================
  * Finishing and sinks
  * ========================================================================================== */
@@ -2204,21 +2225,10 @@ sym_err sym_convert_file(const char *sym_path, const char *out_path,
         sym_diag_set(d, rc, "out of memory");
         goto out;
     }
-    for (;;) {
-        /* Read into the parser's own pieces: the reads overlap the parse. */
-        void *buf = NULL;
-        size_t cap = 0;
-        if (sym_parser_buffer(p, &buf, &cap) != SYM_OK)
-            break; /* finish reports the error with its diagnostic */
-        ssize_t n = read(in, buf, cap);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = sym_diag_set(d, SYM_EIO, "cannot read %s: %s", sym_path, strerror(errno));
-            goto out;
-        }
-        if (n == 0 || sym_parser_commit(p, (size_t)n) != SYM_OK)
-            break;
+    /* A parse error is left for finish, which reports it with its diagnostic. */
+    if (sym_parser_feed_fd(p, in) == SYM_EIO) {
+        rc = sym_diag_set(d, SYM_EIO, "cannot read %s: %s", sym_path, strerror(errno));
+        goto out;
     }
     rc = sym_parser_finish_fd(p, out, stats, d);
     if (rc != SYM_OK)

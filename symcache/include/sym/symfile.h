@@ -119,6 +119,11 @@ SYM_MUST_CHECK sym_err sym_parser_feed(struct sym_parser *p, const void *data, s
 SYM_MUST_CHECK sym_err sym_parser_buffer(struct sym_parser *p, void **buf, size_t *cap);
 SYM_MUST_CHECK sym_err sym_parser_commit(struct sym_parser *p, size_t len);
 
+/* Reads the open file descriptor fd to its end straight into the parser's buffers (as above).
+ * Returns SYM_OK, SYM_EIO for a failed read (errno says why), or the errors of
+ * sym_parser_feed. */
+SYM_MUST_CHECK sym_err sym_parser_feed_fd(struct sym_parser *p, int fd);
+
 /* Ends the input, sorts and resolves the tables and writes the image into image_out (its
  * previous contents are replaced; its max_len applies: SYM_ELIMIT when the image is larger).
  * stats (optional) receives the counts, also on failure as far as they got. Returns SYM_OK or

@@ -302,6 +302,24 @@ static void test_buffer_feeding(void)
     T_ASSERT_ERR(sym_parser_commit(p, 0), SYM_EINVAL);
     sym_parser_free(p);
     sym_buf_cleanup(&img);
+
+    /* From a file descriptor, to its end; a descriptor that cannot be read is SYM_EIO. */
+    FILE *f = tmpfile();
+    T_ASSERT(f != NULL);
+    T_ASSERT(fwrite(full_sym, 1, len, f) == len && fflush(f) == 0);
+    rewind(f);
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_OK(sym_parser_feed_fd(p, fileno(f)));
+    sym_buf_init(&img, 0);
+    T_ASSERT_OK(sym_parser_finish(p, &img, NULL, NULL));
+    T_ASSERT_EQ(img.len, whole.len);
+    T_ASSERT_MEM_EQ(img.data, whole.data, whole.len);
+    sym_parser_free(p);
+    sym_buf_cleanup(&img);
+    fclose(f);
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_ERR(sym_parser_feed_fd(p, -1), SYM_EIO);
+    sym_parser_free(p);
     sym_buf_cleanup(&whole);
 }
 
