@@ -65,9 +65,14 @@ static int do_parse(const char *path, unsigned threads, bool copy)
             if (sym_parser_feed(p, chunk, (size_t)n) != SYM_OK)
                 break;
     } else {
-        /* Read straight into the parser's pieces: the reads overlap the parse. An error is
-         * reported by finish. */
-        (void)sym_parser_feed_fd(p, fd);
+        /* Read straight into the parser's pieces: the reads overlap the parse. A parse error
+         * is reported again by finish, with its diagnostic; a read error is not. */
+        if (sym_parser_feed_fd(p, fd) == SYM_EIO) {
+            perror(path);
+            close(fd);
+            sym_parser_free(p);
+            return 1;
+        }
     }
     close(fd);
     struct sym_buf img;
