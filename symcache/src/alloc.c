@@ -68,6 +68,16 @@ void sym_free(void *p)
     free(p);
 }
 
+void *sym_malloc_pages(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, SYM_REGION_PAGE, size ? size : 1) != 0)
+        return NULL;
+    return p;
+}
+
 /* Growing a table of tens of megabytes with realloc copies it into fresh pages at each
  * doubling, and every fresh page costs a fault, a zeroing and a cgroup charge. A region is an
  * anonymous mapping instead: mremap grows it by moving page tables, never bytes, so each page is
@@ -102,6 +112,15 @@ void sym_region_free(void *p, size_t size)
     (void)size;
     sym_free(p);
 }
+
+int sym_region_give(void *p, size_t size, void *dst, size_t n)
+{
+    (void)p;
+    (void)size;
+    (void)dst;
+    (void)n;
+    return 0;
+}
 #else
 static size_t region_bytes(size_t size)
 {
@@ -135,6 +154,25 @@ void sym_region_free(void *p, size_t size)
 {
     if (p != NULL)
         (void)munmap(p, region_bytes(size));
+}
+
+/* A region's pages are only ever written by the builder, and the block they go to was never
+ * touched yet: moving the page tables instead of copying saves both the copy and a fresh page
+ * (fault, zeroing, accounting) per page, which on virtual machines is most of its cost. */
+int sym_region_give(void *p, size_t size, void *dst, size_t n)
+{
+    long sc = sysconf(_SC_PAGESIZE);
+    if (p == NULL || n == 0 || n > size || sc <= 0 || (size_t)sc != SYM_REGION_PAGE ||
+        n % SYM_REGION_PAGE != 0 || (uintptr_t)p % SYM_REGION_PAGE != 0 ||
+        (uintptr_t)dst % SYM_REGION_PAGE != 0)
+        return 0;
+    void *q = mremap(p, n, n, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+    if (q == dst)
+        return 1;
+    /* The kernel may have released dst's pages before refusing (too many mappings): put fresh
+     * ones back, so that the caller can copy instead. */
+    q = mmap(dst, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return q == dst ? 0 : -1;
 }
 #endif
 

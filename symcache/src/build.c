@@ -827,8 +827,15 @@ struct layout {
     uint64_t pos;
 };
 
+/* Sections of this size or more that the image holds as one of the builder's arrays start on a
+ * page, so that a sink may take the array's pages (struct sink_give). A property of the
+ * layout, not of the sink: every sink writes the same bytes. */
+#define GIVE_MIN_BYTES VEC_REGION_MIN
+
 static void lay(struct layout *l, enum img_sect s, uint64_t size)
 {
+    if (size >= GIVE_MIN_BYTES && (s == IMG_S_STRINGS || s == IMG_S_FUNC_BLOCKS))
+        l->pos = (l->pos + SYM_REGION_PAGE - 1) & ~(uint64_t)(SYM_REGION_PAGE - 1);
     l->pos = (l->pos + 7) & ~(uint64_t)7;
     l->h.sect[s].off = l->pos;
     l->h.sect[s].size = size;
@@ -847,6 +854,16 @@ static void put(struct writer *w, const void *p, size_t n)
         return;
     w->rc = w->sink->write(w->sink, p, n);
     w->pos += n;
+}
+
+/* A section the sink may have taken at begin: what it took is in place, the rest is copied. */
+static void put_given(struct writer *w, const struct sink_give *g)
+{
+    if (w->rc == SYM_OK && g->given != 0) {
+        w->rc = w->sink->write(w->sink, NULL, g->given);
+        w->pos += g->given;
+    }
+    put(w, g->v->data, g->v->len);
 }
 
 static void pad_to(struct writer *w, uint64_t off)
@@ -1437,8 +1454,27 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         rc = SYM_ELIMIT;
         goto out;
     }
+    /* The blocks were encoded in file order; in the common case (a dump_syms file: FUNCs in
+     * address order, none dropped) that is the image's order, and the array is the section. */
+    bool blocks_as_is = r.blocks_size == b->blocks.len;
+    for (size_t i = 0, pos = 0; i < r.n_funcs && blocks_as_is; i++) {
+        const struct bfunc *f = &funcs[r.funcs[i]];
+        blocks_as_is = f->block_off == pos;
+        pos += f->block_len;
+    }
+    struct sink_give gives[2];
+    size_t n_gives = 0;
+    struct sink_give *give_strings = NULL, *give_blocks = NULL;
+    if (b->strings.bytes.len >= GIVE_MIN_BYTES) {
+        give_strings = &gives[n_gives++];
+        *give_strings = (struct sink_give){h->sect[IMG_S_STRINGS].off, &b->strings.bytes, 0};
+    }
+    if (blocks_as_is && r.blocks_size >= GIVE_MIN_BYTES) {
+        give_blocks = &gives[n_gives++];
+        *give_blocks = (struct sink_give){h->sect[IMG_S_FUNC_BLOCKS].off, &b->blocks, 0};
+    }
     if (out->begin != NULL) {
-        rc = out->begin(out, h->total_size);
+        rc = out->begin(out, h->total_size, gives, n_gives);
         if (rc != SYM_OK)
             goto out;
     }
@@ -1446,7 +1482,10 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     struct writer w = {out, 0, SYM_OK};
     put(&w, h, sizeof(*h));
     pad_to(&w, h->sect[IMG_S_STRINGS].off);
-    put(&w, b->strings.bytes.data, b->strings.bytes.len);
+    if (give_strings != NULL)
+        put_given(&w, give_strings);
+    else
+        put(&w, b->strings.bytes.data, b->strings.bytes.len);
     /* Unnamed slots (ids used but never declared) become empty strings. */
     struct vec *tables[3] = {&b->files, &b->origins, &b->rules};
     static const enum img_sect tsect[3] = {IMG_S_FILES, IMG_S_ORIGINS, IMG_S_RULES};
@@ -1476,9 +1515,15 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     pad_to(&w, h->sect[IMG_S_FUNC_INDEX].off);
     put_index(&w, r.func_starts, r.n_funcs, wide);
     pad_to(&w, h->sect[IMG_S_FUNC_BLOCKS].off);
-    for (size_t i = 0; i < r.n_funcs; i++) {
-        const struct bfunc *f = &funcs[r.funcs[i]];
-        put(&w, (const uint8_t *)b->blocks.data + f->block_off, f->block_len);
+    if (give_blocks != NULL) {
+        put_given(&w, give_blocks);
+    } else if (blocks_as_is) {
+        put(&w, b->blocks.data, b->blocks.len);
+    } else {
+        for (size_t i = 0; i < r.n_funcs; i++) {
+            const struct bfunc *f = &funcs[r.funcs[i]];
+            put(&w, (const uint8_t *)b->blocks.data + f->block_off, f->block_len);
+        }
     }
 
     pad_to(&w, h->sect[IMG_S_PUB_STARTS].off);

@@ -298,10 +298,20 @@ sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_
  * SYM_ELIMIT (string section limits) or SYM_EINTERNAL (b already holds unwind records). */
 sym_err bld_take_unwind(struct builder *b, struct builder *u);
 
-/* Where the image goes. bld_finish computes the total size first and calls begin(total) once,
- * then write() for consecutive pieces; each returns SYM_OK or the sink's error. */
+/* A large section that the image holds exactly as one of the builder's byte arrays (the
+ * strings, the FUNC blocks), at a page-aligned image offset: a sink that writes into memory of
+ * its own may take the array's leading pages instead of copying them (vec_give_front). */
+struct sink_give {
+    uint64_t off;  /* image offset of the section, a multiple of SYM_REGION_PAGE */
+    struct vec *v; /* the section's bytes; after a give, only the tail still to be written */
+    size_t given;  /* set by begin: bytes now in place at off (0: none) */
+};
+
+/* Where the image goes. bld_finish computes the total size first and calls begin() once, with
+ * the sections it may take, then write() for consecutive pieces, with p NULL for the n bytes
+ * that begin took; each returns SYM_OK or the sink's error. */
 struct sink {
-    sym_err (*begin)(struct sink *s, uint64_t total);
+    sym_err (*begin)(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives);
     sym_err (*write)(struct sink *s, const void *p, size_t n);
 };
 

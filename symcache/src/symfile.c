@@ -1990,17 +1990,19 @@ static sym_err finish(struct sym_parser *p, struct sink *sink, struct sym_parse_
 }
 
 /* A sink writing into memory reserved once the size is known: by the caller
- * (sym_parser_finish_into) or on the heap (sym_parser_finish). */
+ * (sym_parser_finish_into) or on the heap (sym_parser_finish). Only heap memory of our own
+ * (sym_malloc_pages) may take the builder's pages: a caller's memory may be a file mapping. */
 struct into_sink {
     struct sink base;
     struct sym_parser *parser;
     sym_err (*reserve)(void *ctx, uint64_t total, void **dst);
     void *ctx;
+    bool may_take;
     char *data;
     uint64_t cap, len;
 };
 
-static sym_err into_begin(struct sink *s, uint64_t total)
+static sym_err into_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives)
 {
     struct into_sink *m = (struct into_sink *)s;
     void *dst = NULL;
@@ -2011,25 +2013,37 @@ static sym_err into_begin(struct sink *s, uint64_t total)
         return rc;
     m->data = dst;
     m->cap = total;
+    for (size_t i = 0; i < n_gives && m->may_take; i++) {
+        struct sink_give *g = &gives[i];
+        if (g->off > total || g->v->len > total - g->off)
+            return SYM_EINTERNAL;
+        size_t given = vec_give_front(g->v, m->data + g->off);
+        if (given == SIZE_MAX)
+            return SYM_ENOMEM;
+        g->given = given;
+    }
+    /* After the takes: populating skips the pages already there. */
     populate_start(m->parser, m->data, total);
     return SYM_OK;
 }
 
+/* p NULL: n bytes that begin took are in place. */
 static sym_err into_write(struct sink *s, const void *p, size_t n)
 {
     struct into_sink *m = (struct into_sink *)s;
     if (n > m->cap - m->len)
         return SYM_EINTERNAL;
-    memcpy(m->data + m->len, p, n);
+    if (p != NULL)
+        memcpy(m->data + m->len, p, n);
     m->len += n;
     return SYM_OK;
 }
 
 static sym_err finish_into(struct sym_parser *p,
                            sym_err (*reserve)(void *ctx, uint64_t total, void **dst), void *ctx,
-                           struct sym_parse_stats *stats, struct sym_diag *d)
+                           bool may_take, struct sym_parse_stats *stats, struct sym_diag *d)
 {
-    struct into_sink m = {{into_begin, into_write}, p, reserve, ctx, NULL, 0, 0};
+    struct into_sink m = {{into_begin, into_write}, p, reserve, ctx, may_take, NULL, 0, 0};
     sym_err rc = finish(p, &m.base, stats, d);
     if (rc == SYM_OK && stats != NULL)
         stats->image_bytes = m.len;
@@ -2047,7 +2061,9 @@ static sym_err reserve_heap(void *ctx, uint64_t total, void **dst)
     struct heap_image *h = ctx;
     if (total > h->max_len || total >= SIZE_MAX)
         return SYM_ELIMIT;
-    h->data = sym_malloc((size_t)total + 1);
+    /* A large image starts on a page, so that it can take the builder's pages. */
+    h->data = total >= VEC_REGION_MIN ? sym_malloc_pages((size_t)total + 1)
+                                      : sym_malloc((size_t)total + 1);
     if (h->data == NULL)
         return SYM_ENOMEM;
     h->data[total] = '\0';
@@ -2062,7 +2078,7 @@ sym_err sym_parser_finish(struct sym_parser *p, struct sym_buf *image_out,
         return SYM_EINVAL;
     struct heap_image h = {image_out->max_len, NULL};
     struct sym_parse_stats st;
-    sym_err rc = finish_into(p, reserve_heap, &h, &st, d);
+    sym_err rc = finish_into(p, reserve_heap, &h, true, &st, d);
     if (stats != NULL)
         *stats = st;
     if (rc != SYM_OK) {
@@ -2083,7 +2099,7 @@ sym_err sym_parser_finish_into(struct sym_parser *p,
 {
     if (p == NULL || reserve == NULL)
         return SYM_EINVAL;
-    return finish_into(p, reserve, ctx, stats, d);
+    return finish_into(p, reserve, ctx, false, stats, d);
 }
 
 #define FD_STAGE (1u << 20)
@@ -2111,9 +2127,11 @@ static sym_err write_all(int fd, const char *p, size_t n)
     return SYM_OK;
 }
 
-static sym_err fd_begin(struct sink *s, uint64_t total)
+static sym_err fd_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives)
 {
     struct fd_sink *f = (struct fd_sink *)s;
+    (void)gives; /* written like the rest */
+    (void)n_gives;
     f->total = total;
     return SYM_OK;
 }
@@ -2121,6 +2139,8 @@ static sym_err fd_begin(struct sink *s, uint64_t total)
 static sym_err fd_write(struct sink *s, const void *p, size_t n)
 {
     struct fd_sink *f = (struct fd_sink *)s;
+    if (p == NULL)
+        return SYM_EINTERNAL; /* fd_begin takes nothing */
     if (n >= FD_STAGE) {
         sym_err rc = write_all(f->fd, f->stage, f->used);
         f->used = 0;

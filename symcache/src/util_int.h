@@ -38,6 +38,11 @@ static inline void vec_free(struct vec *v)
     v->len = v->cap = v->map_bytes = 0;
 }
 
+/* Hands the leading whole pages of a byte array held in a region to dst (sym_region_give):
+ * afterwards the array is its remaining tail. Returns the bytes given (0: nothing moved, the
+ * array is unchanged and dst still writable), or SIZE_MAX when dst became unusable. */
+size_t vec_give_front(struct vec *v, void *dst);
+
 /* Out of line: the growth path of vec_reserve. */
 bool vec_grow(struct vec *v, size_t esz, size_t extra);
 

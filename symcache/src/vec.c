@@ -42,3 +42,18 @@ bool vec_grow(struct vec *v, size_t esz, size_t extra)
     v->cap = cap;
     return true;
 }
+
+size_t vec_give_front(struct vec *v, void *dst)
+{
+    size_t n = v->len / SYM_REGION_PAGE * SYM_REGION_PAGE;
+    if (v->map_bytes == 0 || n == 0)
+        return 0;
+    int rc = sym_region_give(v->data, v->map_bytes, dst, n);
+    if (rc <= 0)
+        return rc == 0 ? 0 : SIZE_MAX;
+    v->map_bytes -= n;
+    v->len -= n;
+    v->cap -= n;
+    v->data = v->map_bytes != 0 ? (char *)v->data + n : NULL;
+    return n;
+}

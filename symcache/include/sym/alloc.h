@@ -24,6 +24,25 @@ void sym_free(void *p);
 void *sym_region_grow(void *p, size_t old_size, size_t new_size);
 void sym_region_free(void *p, size_t size); /* NULL is a no-op */
 
+/* The region page size: sym_region_give moves whole pages of this many bytes. */
+#define SYM_REGION_PAGE ((size_t)4096)
+
+/* Memory for a large block whose pages may later receive region pages (sym_region_give):
+ * starts on a page boundary; free with sym_free. NULL on failure; the fault hook applies. */
+void *sym_malloc_pages(size_t size);
+
+/* Hands the first n bytes of region p (size bytes, n a multiple of SYM_REGION_PAGE and at
+ * most size) to dst without copying them: the pages move, and dst's previous pages in
+ * [dst, dst + n) are released. dst must be page-aligned memory from sym_malloc_pages (private
+ * and anonymous: never a file mapping). On success the region is what is left,
+ * [p + n, p + size), to be freed as a region of size - n bytes (nothing when size == n), and
+ * it returns 1. It returns 0 when the pages cannot move (a misaligned dst, a system page size
+ * other than SYM_REGION_PAGE, builds whose regions are heap blocks, a refusal of the kernel):
+ * the region is unchanged and dst still writable, so the caller copies. It returns -1 when the
+ * kernel refused and [dst, dst + n) could not be mapped again: that memory is unusable and the
+ * caller must free the block without touching it (out of memory). */
+int sym_region_give(void *p, size_t size, void *dst, size_t n);
+
 /* Test hook: when fail_at > 0, the fail_at-th allocation from now returns NULL (once).
  * sym_alloc_count() returns the allocations made since the last sym_alloc_fail_at() call.
  * Not thread-safe; for single-threaded tests only. */

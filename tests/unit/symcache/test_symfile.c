@@ -1035,6 +1035,104 @@ static void test_large_tables(void)
     sym_buf_cleanup(&text);
 }
 
+/* The image written to a file descriptor (every byte copied). */
+static void image_via_fd(const struct sym_buf *text, struct sym_buf *out)
+{
+    FILE *f = tmpfile();
+    T_ASSERT(f != NULL);
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    T_ASSERT_OK(sym_parser_feed(p, text->data, text->len));
+    T_ASSERT_OK(sym_parser_finish_fd(p, fileno(f), NULL, NULL));
+    sym_parser_free(p);
+    long n = ftell(f);
+    T_ASSERT(n > 0);
+    rewind(f);
+    sym_buf_init(out, 0);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sym_buf_append(out, chunk, got);
+    T_ASSERT_OK(sym_buf_err(out));
+    T_ASSERT_EQ(out->len, (size_t)n);
+    fclose(f);
+}
+
+/* A region hands its leading pages to a page-aligned block: the block then holds them, and the
+ * region is its tail. Builds whose regions are heap blocks refuse, changing nothing. */
+static void test_region_give(void)
+{
+    const size_t page = SYM_REGION_PAGE;
+    unsigned char *r = sym_region_grow(NULL, 0, 3 * page);
+    T_ASSERT(r != NULL);
+    for (size_t i = 0; i < 3 * page; i++)
+        r[i] = (unsigned char)(i * 7 + 1);
+    unsigned char *dst = sym_malloc_pages(4 * page + 1);
+    T_ASSERT(dst != NULL && (uintptr_t)dst % page == 0);
+    memset(dst, 0xee, 4 * page + 1);
+    T_ASSERT_EQ(sym_region_give(r, 3 * page, dst + page, page + 1), 0); /* not whole pages */
+    T_ASSERT_EQ(sym_region_give(r, 3 * page, dst + 1, page), 0);        /* misaligned */
+    int rc = sym_region_give(r, 3 * page, dst + page, 2 * page);
+    T_ASSERT(rc == 0 || rc == 1);
+    for (size_t i = 0; i < 2 * page; i++)
+        T_ASSERT_EQ(dst[page + i], rc == 1 ? (unsigned char)(i * 7 + 1) : 0xee);
+    T_ASSERT_EQ(dst[0], 0xee);
+    T_ASSERT_EQ(dst[3 * page], 0xee);
+    if (rc == 1) {
+        unsigned char *tail = r + 2 * page;
+        T_ASSERT_EQ(tail[5], (unsigned char)((2 * page + 5) * 7 + 1));
+        sym_region_free(tail, page);
+    } else {
+        sym_region_free(r, 3 * page);
+    }
+    sym_free(dst);
+}
+
+/* Large sections (strings, FUNC blocks) start on a page, and an image built in memory takes
+ * the builder's pages for them instead of copying: the bytes are the same as an image written
+ * to a file, whose sink copies everything, also when the blocks are not in address order in
+ * the file (the blocks are then copied). */
+static void test_image_takes_tables(void)
+{
+    const unsigned n_funcs = 60000;
+    for (int reorder = 0; reorder < 2; reorder++) {
+        struct sym_buf text, mem, via_fd;
+        big_module(&text, n_funcs);
+        if (reorder)
+            sym_buf_append_str(&text, "FUNC 800 40 0 first_by_address()\n800 40 1 0\n");
+        T_ASSERT_OK(sym_buf_err(&text));
+        sym_buf_init(&mem, 0);
+        struct sym_parse_stats st;
+        T_ASSERT_OK(sym_parse_buffer(text.data, text.len, NULL, &mem, &st, NULL));
+        T_ASSERT(st.image_bytes > 3u << 20);
+        image_via_fd(&text, &via_fd);
+        T_ASSERT_EQ(mem.len, via_fd.len);
+        T_ASSERT_MEM_EQ(mem.data, via_fd.data, mem.len);
+        T_ASSERT_EQ(mem.data[mem.len], '\0');
+        struct sym_image *img;
+        T_ASSERT_OK(sym_image_open(mem.data, mem.len, &img, NULL));
+        for (unsigned i = 0; i < n_funcs; i += 1009) {
+            struct sym_lookup l;
+            unsigned long base = 0x1000ul + 0x40ul * i;
+            T_ASSERT_OK(sym_image_lookup(img, base + 0x35, &l));
+            T_ASSERT(l.found && l.has_line);
+            T_ASSERT_U64_EQ(l.line, 10ull * i + 3);
+            char want[96];
+            snprintf(want, sizeof(want), "ns%u::Class%u::method%u(int, char const*)", i % 13,
+                     i % 101, i);
+            T_ASSERT_EQ(l.function.n, strlen(want));
+            T_ASSERT(memcmp(l.function.p, want, l.function.n) == 0);
+        }
+        struct sym_lookup l;
+        T_ASSERT_OK(sym_image_lookup(img, 0x810, &l));
+        T_ASSERT_EQ(l.found, reorder != 0);
+        sym_image_close(img);
+        sym_buf_cleanup(&mem);
+        sym_buf_cleanup(&via_fd);
+        sym_buf_cleanup(&text);
+    }
+}
+
 /* Every allocation failure is reported as SYM_ENOMEM and leaks nothing (checked by LSan in
  * the sanitizer build). */
 static void test_allocation_failures(void)
@@ -1070,5 +1168,6 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_overlaps), T_TEST(test_inline_forms), T_TEST(test_deep_inlines),
        T_TEST(test_public_fallback), T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies),
        T_TEST(test_stack_win_policies), T_TEST(test_wide_addresses), T_TEST(test_number_forms),
-       T_TEST(test_allocation_failures), T_TEST(test_large_tables),
-       T_TEST(test_empty_function_name_first), T_TEST(test_file_ids_in_and_out_of_order))
+       T_TEST(test_allocation_failures), T_TEST(test_large_tables), T_TEST(test_region_give),
+       T_TEST(test_image_takes_tables), T_TEST(test_empty_function_name_first),
+       T_TEST(test_file_ids_in_and_out_of_order))
