@@ -33,7 +33,7 @@ void bld_cleanup(struct builder *b)
                         &b->cur_inl,       &b->cur_inl_depths, &b->scratch_ivals, &b->scratch_keep,
                         &b->scratch_bytes, &b->scratch_ck,     &b->scratch_lines, &b->scratch_inl,
                         &b->scratch_count, &b->deferred,       &b->def_lines,     &b->def_inl,
-                        &b->def_depths};
+                        &b->def_depths,    &b->scratch_deltas};
     for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
         vec_free(vs[i]);
 }
@@ -731,15 +731,21 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
         return SYM_OK;
     /* Like Breakpad, deltas form one module-wide table keyed by address: at finish each kept
      * INIT takes the deltas inside its range, whichever INIT line they followed. */
-    struct bdelta *d = vec_push(&b->deltas, sizeof(*d));
-    if (d == NULL)
-        return SYM_ENOMEM;
-    d->addr = addr;
-    d->seq = b->seq++;
-    sym_err rc = rule_index(b, rule, n, &d->rule);
+    uint32_t idx;
+    sym_err rc = rule_index(b, rule, n, &idx);
     if (rc != SYM_OK)
-        b->deltas.len--;
-    return rc;
+        return rc;
+    if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
+        return SYM_ENOMEM;
+    uint8_t *out = (uint8_t *)b->deltas.data + b->deltas.len;
+    size_t len = varint_put(out, zigzag((int64_t)(addr - b->delta_last)));
+    len += varint_put(out + len, idx);
+    b->deltas.len += len;
+    if (addr < b->delta_last)
+        b->deltas_unsorted = true;
+    b->delta_last = addr;
+    b->n_deltas++;
+    return SYM_OK;
 }
 
 sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_program,
@@ -803,6 +809,10 @@ sym_err bld_take_unwind(struct builder *b, struct builder *u)
             rules[i].off += (uint32_t)base;
     swap_vec(&b->cfis, &u->cfis);
     swap_vec(&b->deltas, &u->deltas);
+    b->delta_last = u->delta_last;
+    b->n_deltas = u->n_deltas;
+    b->deltas_unsorted = u->deltas_unsorted;
+    u->n_deltas = 0;
     swap_vec(&b->wins, &u->wins);
     struct bwin *wins = b->wins.data;
     for (size_t i = 0; i < b->wins.len; i++)
@@ -1280,59 +1290,131 @@ static int cmp_delta(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A reader of the delta stream in address order, one delta per address: of deltas at one
+ * address (consecutive in a sorted stream) the later in the file wins, as Breakpad's map
+ * overwrites. The stream is the builder's own, so it is well formed. */
+struct delta_reader {
+    struct cursor c;
+    uint64_t addr;
+    uint32_t rule;
+    bool ok; /* addr/rule hold a delta */
+};
+
+static void delta_next(struct delta_reader *dr)
+{
+    dr->ok = dr->c.p < dr->c.end;
+    if (!dr->ok)
+        return;
+    dr->addr += (uint64_t)unzigzag(cur_varint(&dr->c));
+    dr->rule = (uint32_t)cur_varint(&dr->c);
+    while (dr->c.p < dr->c.end && *dr->c.p == 0) { /* a step of 0: the same address again */
+        dr->c.p++;
+        dr->rule = (uint32_t)cur_varint(&dr->c);
+    }
+}
+
+/* A stream with deltas out of address order is rewritten in order (stable: file order among
+ * deltas at one address). Rare: dump_syms writes INITs and their deltas in address order. */
+static sym_err sort_deltas(struct builder *b)
+{
+    if (b->n_deltas > SIZE_MAX / sizeof(struct bdelta))
+        return SYM_ENOMEM;
+    struct bdelta *d = sym_malloc((size_t)b->n_deltas * sizeof(*d));
+    if (d == NULL)
+        return SYM_ENOMEM;
+    struct cursor c = {b->deltas.data, (const uint8_t *)b->deltas.data + b->deltas.len, false};
+    uint64_t addr = 0;
+    size_t n = 0;
+    while (c.p < c.end && n < b->n_deltas) {
+        addr += (uint64_t)unzigzag(cur_varint(&c));
+        d[n].addr = addr;
+        d[n].rule = (uint32_t)cur_varint(&c);
+        d[n].seq = (uint32_t)n;
+        n++;
+    }
+    if (c.bad || c.p != c.end || n != b->n_deltas || n > UINT32_MAX) {
+        sym_free(d);
+        return n > UINT32_MAX ? SYM_ELIMIT : SYM_EINTERNAL;
+    }
+    qsort(d, n, sizeof(*d), cmp_delta);
+    size_t need = 0;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        need += varint_len(zigzag((int64_t)(d[i].addr - prev))) + varint_len(d[i].rule);
+        prev = d[i].addr;
+    }
+    b->deltas.len = 0; /* everything is in d now */
+    if (!vec_reserve(&b->deltas, 1, need)) {
+        sym_free(d);
+        return SYM_ENOMEM;
+    }
+    uint8_t *out = b->deltas.data;
+    prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        out += varint_put(out, zigzag((int64_t)(d[i].addr - prev)));
+        out += varint_put(out, d[i].rule);
+        prev = d[i].addr;
+    }
+    b->deltas.len = (size_t)(out - (uint8_t *)b->deltas.data);
+    b->deltas_unsorted = false;
+    sym_free(d);
+    return SYM_OK;
+}
+
 /* Gives each kept CFI INIT (disjoint, in address order) the deltas inside its range and
  * encodes them into deltas_blob: n, then (address - previous address, rule index) with the
- * INIT start as the first "previous". Of deltas at one address the later in the file wins
- * (Breakpad's map overwrites); deltas outside every kept INIT are dropped. */
+ * INIT start as the first "previous". Deltas outside every kept INIT are dropped. */
 static sym_err assign_deltas(struct builder *b, struct resolved *r)
 {
-    struct bdelta *d = b->deltas.data;
-    size_t n = b->deltas.len;
-    bool sorted = true;
-    for (size_t i = 1; i < n && sorted; i++)
-        sorted = cmp_delta(&d[i - 1], &d[i]) <= 0;
-    if (!sorted)
-        qsort(d, n, sizeof(*d), cmp_delta);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (k > 0 && d[k - 1].addr == d[i].addr)
-            k--;
-        d[k++] = d[i];
+    if (b->deltas_unsorted) {
+        sym_err rc = sort_deltas(b);
+        if (rc != SYM_OK)
+            return rc;
     }
-    n = k;
+    struct delta_reader dr = {
+        {b->deltas.data, (const uint8_t *)b->deltas.data + b->deltas.len, false}, 0, 0, false};
+    delta_next(&dr);
     b->deltas_blob.len = 0;
     if (!vec_append(&b->deltas_blob, "", 1)) /* offset 0: the shared empty list */
         return SYM_ENOMEM;
     struct bcfi *cfis = b->cfis.data;
-    size_t j = 0;
+    struct vec *mine = &b->scratch_deltas;
     for (size_t i = 0; i < r->n_cfis; i++) {
         struct bcfi *c = &cfis[r->cfis[i]];
         uint64_t end = c->start + c->size;
-        while (j < n && d[j].addr < c->start)
-            j++;
-        size_t first = j;
-        while (j < n && d[j].addr < end)
-            j++;
-        c->n_deltas = (uint32_t)(j - first);
+        c->n_deltas = 0;
         c->delta_off = 0;
-        if (j == first)
+        while (dr.ok && dr.addr < c->start)
+            delta_next(&dr);
+        mine->len = 0;
+        uint64_t prev = c->start;
+        while (dr.ok && dr.addr < end) {
+            if (!vec_reserve(mine, sizeof(uint64_t), 2))
+                return SYM_ENOMEM;
+            uint64_t *pair = (uint64_t *)mine->data + mine->len;
+            pair[0] = dr.addr - prev;
+            pair[1] = dr.rule;
+            mine->len += 2;
+            prev = dr.addr;
+            delta_next(&dr);
+        }
+        size_t k = mine->len / 2;
+        if (k == 0)
             continue;
-        if (!vec_reserve(&b->deltas_blob, 1, (2 * (j - first) + 1) * VARINT_MAX))
+        if (!vec_reserve(&b->deltas_blob, 1, (2 * k + 1) * VARINT_MAX))
             return SYM_ENOMEM;
         uint8_t *start = (uint8_t *)b->deltas_blob.data + b->deltas_blob.len, *out = start;
-        out += varint_put(out, j - first);
-        uint64_t prev = c->start;
-        for (size_t x = first; x < j; x++) {
-            out += varint_put(out, d[x].addr - prev);
-            out += varint_put(out, d[x].rule);
-            prev = d[x].addr;
-        }
+        out += varint_put(out, k);
+        const uint64_t *v = mine->data;
+        for (size_t x = 0; x < 2 * k; x++)
+            out += varint_put(out, v[x]);
         if (b->deltas_blob.len + (size_t)(out - start) > IMG_MAX_U32)
             return SYM_ELIMIT;
+        c->n_deltas = (uint32_t)k;
         c->delta_off = (uint32_t)b->deltas_blob.len;
         b->deltas_blob.len += (size_t)(out - start);
     }
-    return SYM_OK;
+    return dr.c.bad ? SYM_EINTERNAL : SYM_OK;
 }
 
 static bool any_wide(const uint64_t *a, size_t n)

@@ -164,9 +164,14 @@ struct builder {
     struct vec blocks;                /* u8 */
     struct vec pubs;                  /* struct bpub */
     struct vec cfis;                  /* struct bcfi */
-    struct vec deltas;                /* struct bdelta, module-wide */
-    struct vec deltas_blob;           /* u8: encoded per kept INIT at finish */
-    struct vec wins;                  /* struct bwin */
+    /* STACK CFI deltas, module-wide, in file order: per delta the zigzag varint step from the
+     * previous delta's address and the varint rule index (3 bytes for most, not 16). */
+    struct vec deltas;      /* u8 */
+    uint64_t delta_last;    /* address of the last delta */
+    uint64_t n_deltas;      /* deltas in the stream */
+    bool deltas_unsorted;   /* some delta's address is below the one before */
+    struct vec deltas_blob; /* u8: encoded per kept INIT at finish */
+    struct vec wins;        /* struct bwin */
     uint32_t seq;
 
     /* the open FUNC block */
@@ -177,17 +182,18 @@ struct builder {
     struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
 
     /* scratch reused by the block encoders */
-    struct vec scratch_ivals; /* struct ival */
-    struct vec scratch_keep;  /* u8 */
-    struct vec scratch_bytes; /* u8: a line stream */
-    struct vec scratch_ck;    /* u32 pairs: line checkpoints */
-    struct vec scratch_lines; /* struct bline */
-    struct vec scratch_inl;   /* struct binl */
-    struct vec deferred;      /* struct bdeferred */
-    struct vec def_lines;     /* struct bline of the deferred blocks */
-    struct vec def_inl;       /* struct binl of the deferred blocks */
-    struct vec def_depths;    /* u32 of the deferred blocks */
-    struct vec scratch_count; /* u32 */
+    struct vec scratch_ivals;  /* struct ival */
+    struct vec scratch_keep;   /* u8 */
+    struct vec scratch_bytes;  /* u8: a line stream */
+    struct vec scratch_ck;     /* u32 pairs: line checkpoints */
+    struct vec scratch_lines;  /* struct bline */
+    struct vec scratch_inl;    /* struct binl */
+    struct vec deferred;       /* struct bdeferred */
+    struct vec def_lines;      /* struct bline of the deferred blocks */
+    struct vec def_inl;        /* struct binl of the deferred blocks */
+    struct vec def_depths;     /* u32 of the deferred blocks */
+    struct vec scratch_count;  /* u32 */
+    struct vec scratch_deltas; /* u64 pairs: address step, rule index */
 
     struct img_str module[IMG_M_COUNT];
     bool has_module, seen_code_id;
