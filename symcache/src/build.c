@@ -844,7 +844,8 @@ struct layout {
 
 static void lay(struct layout *l, enum img_sect s, uint64_t size)
 {
-    if (size >= GIVE_MIN_BYTES && (s == IMG_S_STRINGS || s == IMG_S_FUNC_BLOCKS))
+    if (size >= GIVE_MIN_BYTES &&
+        (s == IMG_S_STRINGS || s == IMG_S_FUNC_BLOCKS || s == IMG_S_CFI_DELTAS))
         l->pos = (l->pos + SYM_REGION_PAGE - 1) & ~(uint64_t)(SYM_REGION_PAGE - 1);
     l->pos = (l->pos + 7) & ~(uint64_t)7;
     l->h.sect[s].off = l->pos;
@@ -1371,8 +1372,9 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
         if (rc != SYM_OK)
             return rc;
     }
+    const uint8_t *stream = b->deltas.data; /* NULL when there are none */
     struct delta_reader dr = {
-        {b->deltas.data, (const uint8_t *)b->deltas.data + b->deltas.len, false}, 0, 0, false};
+        {stream, stream != NULL ? stream + b->deltas.len : NULL, false}, 0, 0, false};
     delta_next(&dr);
     b->deltas_blob.len = 0;
     if (!vec_append(&b->deltas_blob, "", 1)) /* offset 0: the shared empty list */
@@ -1544,9 +1546,9 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         blocks_as_is = f->block_off == pos;
         pos += f->block_len;
     }
-    struct sink_give gives[2];
+    struct sink_give gives[3];
     size_t n_gives = 0;
-    struct sink_give *give_strings = NULL, *give_blocks = NULL;
+    struct sink_give *give_strings = NULL, *give_blocks = NULL, *give_deltas = NULL;
     if (b->strings.bytes.len >= GIVE_MIN_BYTES) {
         give_strings = &gives[n_gives++];
         *give_strings = (struct sink_give){h->sect[IMG_S_STRINGS].off, &b->strings.bytes, 0};
@@ -1554,6 +1556,10 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     if (blocks_as_is && r.blocks_size >= GIVE_MIN_BYTES) {
         give_blocks = &gives[n_gives++];
         *give_blocks = (struct sink_give){h->sect[IMG_S_FUNC_BLOCKS].off, &b->blocks, 0};
+    }
+    if (b->deltas_blob.len >= GIVE_MIN_BYTES) {
+        give_deltas = &gives[n_gives++];
+        *give_deltas = (struct sink_give){h->sect[IMG_S_CFI_DELTAS].off, &b->deltas_blob, 0};
     }
     if (out->begin != NULL) {
         rc = out->begin(out, h->total_size, gives, n_gives);
@@ -1627,7 +1633,10 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         put(&w, &rec, sizeof(rec));
     }
     pad_to(&w, h->sect[IMG_S_CFI_DELTAS].off);
-    put(&w, b->deltas_blob.data, b->deltas_blob.len);
+    if (give_deltas != NULL)
+        put_given(&w, give_deltas);
+    else
+        put(&w, b->deltas_blob.data, b->deltas_blob.len);
 
     pad_to(&w, h->sect[IMG_S_WIN_RECS].off);
     put(&w, r.wins, r.n_wins * sizeof(struct img_win));

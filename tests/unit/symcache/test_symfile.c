@@ -969,7 +969,7 @@ static void test_empty_function_name_first(void)
 /* A module large enough that the builder's tables outgrow the heap and become regions
  * (sym_region_grow): lookups agree with the generated records, and a failure at every
  * allocation, the region growths included, is SYM_ENOMEM without a leak. */
-static void big_module(struct sym_buf *text, unsigned n_funcs)
+static void big_module_deltas(struct sym_buf *text, unsigned n_funcs, unsigned extra_deltas)
 {
     sym_buf_init(text, 0);
     sym_buf_append_str(text, "MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 big.so\n");
@@ -983,7 +983,15 @@ static void big_module(struct sym_buf *text, unsigned n_funcs)
             sym_buf_printf(text, "%lx 10 %u %u\n", base + 0x10ul * l, 10 * i + l, (i + l) % 64);
         sym_buf_printf(text, "STACK CFI INIT %lx 40 .cfa: $rsp 8 + .ra: .cfa -8 + ^\n", base);
         sym_buf_printf(text, "STACK CFI %lx .cfa: $rsp 16 +\n", base + 4);
+        for (unsigned k = 0; k < extra_deltas; k++)
+            sym_buf_printf(text, "STACK CFI %lx $r%u: .cfa -%u + ^\n", base + 8 + 2 * k, k % 5,
+                           8 * (k + 2));
     }
+}
+
+static void big_module(struct sym_buf *text, unsigned n_funcs)
+{
+    big_module_deltas(text, n_funcs, 0);
 }
 
 static void test_large_tables(void)
@@ -1088,18 +1096,21 @@ static void test_region_give(void)
     sym_free(dst);
 }
 
-/* Large sections (strings, FUNC blocks) start on a page, and an image built in memory takes
- * the builder's pages for them instead of copying: the bytes are the same as an image written
- * to a file, whose sink copies everything, also when the blocks are not in address order in
- * the file (the blocks are then copied). */
+/* Large sections (strings, FUNC blocks, CFI deltas) start on a page, and an image built in
+ * memory takes the builder's pages for them instead of copying: the bytes are the same as an
+ * image written to a file, whose sink copies everything, also when the blocks are not in
+ * address order in the file (the blocks are then copied) and when deltas come after other
+ * INITs (the deltas are then sorted). */
 static void test_image_takes_tables(void)
 {
     const unsigned n_funcs = 60000;
     for (int reorder = 0; reorder < 2; reorder++) {
         struct sym_buf text, mem, via_fd;
-        big_module(&text, n_funcs);
-        if (reorder)
+        big_module_deltas(&text, n_funcs, 8);
+        if (reorder) {
             sym_buf_append_str(&text, "FUNC 800 40 0 first_by_address()\n800 40 1 0\n");
+            sym_buf_append_str(&text, "STACK CFI 1024 $late: 1\nSTACK CFI 1008 $late: 2\n");
+        }
         T_ASSERT_OK(sym_buf_err(&text));
         sym_buf_init(&mem, 0);
         struct sym_parse_stats st;
@@ -1126,6 +1137,15 @@ static void test_image_takes_tables(void)
         struct sym_lookup l;
         T_ASSERT_OK(sym_image_lookup(img, 0x810, &l));
         T_ASSERT_EQ(l.found, reorder != 0);
+        struct st_image s = {mem, img, st};
+        T_ASSERT_STR_EQ(st_cfi(&s, 0x100a + 0x40 * 7),
+                        ".cfa: $rsp 8 + .ra: .cfa -8 + ^ .cfa: $rsp 16 + $r0: .cfa -16 + ^ "
+                        "$r1: .cfa -24 + ^");
+        T_ASSERT_STR_EQ(
+            st_cfi(&s, 0x100a),
+            reorder ? ".cfa: $rsp 8 + .ra: .cfa -8 + ^ .cfa: $rsp 16 + $late: 2 $r1: .cfa -24 + ^"
+                    : ".cfa: $rsp 8 + .ra: .cfa -8 + ^ .cfa: $rsp 16 + $r0: .cfa -16 "
+                      "+ ^ $r1: .cfa -24 + ^");
         sym_image_close(img);
         sym_buf_cleanup(&mem);
         sym_buf_cleanup(&via_fd);
