@@ -724,6 +724,14 @@ sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char
     return SYM_OK;
 }
 
+/* One entry of the delta stream (struct builder): the step from the previous delta's address,
+ * then the rule index. Returns its length, at most 2 * VARINT_MAX. */
+static size_t put_delta(uint8_t *out, uint64_t prev, uint64_t addr, uint32_t rule)
+{
+    size_t len = varint_put(out, zigzag((int64_t)(addr - prev)));
+    return len + varint_put(out + len, rule);
+}
+
 sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t n)
 {
     b->read.cfi_deltas++;
@@ -737,10 +745,7 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
         return rc;
     if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
         return SYM_ENOMEM;
-    uint8_t *out = (uint8_t *)b->deltas.data + b->deltas.len;
-    size_t len = varint_put(out, zigzag((int64_t)(addr - b->delta_last)));
-    len += varint_put(out + len, idx);
-    b->deltas.len += len;
+    b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len, b->delta_last, addr, idx);
     if (addr < b->delta_last)
         b->deltas_unsorted = true;
     b->delta_last = addr;
@@ -1318,9 +1323,9 @@ static void delta_next(struct delta_reader *dr)
  * deltas at one address). Rare: dump_syms writes INITs and their deltas in address order. */
 static sym_err sort_deltas(struct builder *b)
 {
-    if (b->n_deltas > SIZE_MAX / sizeof(struct bdelta))
-        return SYM_ENOMEM;
-    struct bdelta *d = sym_malloc((size_t)b->n_deltas * sizeof(*d));
+    if (b->n_deltas > UINT32_MAX) /* struct bdelta's seq */
+        return SYM_ELIMIT;
+    struct bdelta *d = sym_reallocarray(NULL, (size_t)b->n_deltas, sizeof(*d));
     if (d == NULL)
         return SYM_ENOMEM;
     struct cursor c = {b->deltas.data, (const uint8_t *)b->deltas.data + b->deltas.len, false};
@@ -1333,30 +1338,25 @@ static sym_err sort_deltas(struct builder *b)
         d[n].seq = (uint32_t)n;
         n++;
     }
-    if (c.bad || c.p != c.end || n != b->n_deltas || n > UINT32_MAX) {
+    if (c.bad || c.p != c.end || n != b->n_deltas) {
         sym_free(d);
-        return n > UINT32_MAX ? SYM_ELIMIT : SYM_EINTERNAL;
+        return SYM_EINTERNAL;
     }
     qsort(d, n, sizeof(*d), cmp_delta);
+    /* Written back over the stream, which first grows when the sorted steps take more bytes
+     * than the file's. */
+    uint8_t tmp[2 * VARINT_MAX];
     size_t need = 0;
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        need += varint_len(zigzag((int64_t)(d[i].addr - prev))) + varint_len(d[i].rule);
-        prev = d[i].addr;
-    }
+    for (size_t i = 0; i < n; i++)
+        need += put_delta(tmp, i > 0 ? d[i - 1].addr : 0, d[i].addr, d[i].rule);
     b->deltas.len = 0; /* everything is in d now */
     if (!vec_reserve(&b->deltas, 1, need)) {
         sym_free(d);
         return SYM_ENOMEM;
     }
-    uint8_t *out = b->deltas.data;
-    prev = 0;
-    for (size_t i = 0; i < n; i++) {
-        out += varint_put(out, zigzag((int64_t)(d[i].addr - prev)));
-        out += varint_put(out, d[i].rule);
-        prev = d[i].addr;
-    }
-    b->deltas.len = (size_t)(out - (uint8_t *)b->deltas.data);
+    for (size_t i = 0; i < n; i++)
+        b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len,
+                                   i > 0 ? d[i - 1].addr : 0, d[i].addr, d[i].rule);
     b->deltas_unsorted = false;
     sym_free(d);
     return SYM_OK;
