@@ -311,8 +311,17 @@ static void test_corruption(void)
 /* Functions with gaps of up to 5,000 bytes, and a few of 128 KiB: the groups of IMG_FANOUT
  * across those span more than a group line can say (format_int.h) and are searched in the
  * pairs. */
-static void build_gappy(struct st_image *s, struct sym_buf *text, uint64_t *end)
+struct gappy {
+    struct sym_buf text;
+    struct st_image s;
+    uint64_t end;        /* past the last function */
+    struct img_header h; /* the image's header, for its section table */
+    const uint8_t *base; /* the image bytes */
+};
+
+static void build_gappy(struct gappy *g)
 {
+    struct sym_buf *text = &g->text;
     sym_buf_init(text, 0);
     uint64_t seed = 42, addr = 0x10000;
     sym_buf_printf(text, "FILE 0 a.c\n");
@@ -325,31 +334,34 @@ static void build_gappy(struct st_image *s, struct sym_buf *text, uint64_t *end)
         if (i % 700 == 350)
             addr += 0x20000;
     }
-    *end = addr;
-    st_build_n(s, text->data, text->len);
+    g->end = addr;
+    st_build_n(&g->s, text->data, text->len);
+    memcpy(&g->h, g->s.buf.data, sizeof(g->h));
+    g->base = (const uint8_t *)g->s.buf.data;
+}
+
+static void free_gappy(struct gappy *g)
+{
+    st_free(&g->s);
+    sym_buf_cleanup(&g->text);
 }
 
 /* The group lines agree with the pairs, and groups that do not fit are marked. */
 static void test_group_lines(void)
 {
-    struct sym_buf text;
-    struct st_image s;
-    uint64_t end;
-    build_gappy(&s, &text, &end);
-    struct img_header h;
-    memcpy(&h, s.buf.data, sizeof(h));
-    const uint8_t *base = (const uint8_t *)s.buf.data;
-    const struct img_sect_ent *g = &h.sect[IMG_S_FUNC_GROUPS],
-                              *gl = &h.sect[IMG_S_FUNC_GROUP_LINES];
+    struct gappy gp;
+    build_gappy(&gp);
+    const struct img_sect_ent *g = &gp.h.sect[IMG_S_FUNC_GROUPS],
+                              *gl = &gp.h.sect[IMG_S_FUNC_GROUP_LINES];
     size_t n_groups = (5000 + IMG_FANOUT - 1) / IMG_FANOUT, marked = 0;
     T_ASSERT_U64_EQ(g->size, n_groups * 4);
     T_ASSERT_U64_EQ(gl->size, n_groups * IMG_GROUP_LINE);
     T_ASSERT_U64_EQ(gl->off % IMG_GROUP_LINE, 0);
     for (size_t i = 0; i < n_groups; i++) {
         uint32_t b0, pair[2];
-        memcpy(&b0, base + g->off + 4 * i, 4);
+        memcpy(&b0, gp.base + g->off + 4 * i, 4);
         uint16_t line[2 * IMG_FANOUT];
-        memcpy(line, base + gl->off + IMG_GROUP_LINE * i, sizeof(line));
+        memcpy(line, gp.base + gl->off + IMG_GROUP_LINE * i, sizeof(line));
         uint32_t s0 = 0;
         for (size_t j = 0; j < IMG_FANOUT; j++) {
             size_t f = i * IMG_FANOUT + j;
@@ -357,7 +369,7 @@ static void test_group_lines(void)
                 T_ASSERT_EQ(line[j], IMG_GROUP_NONE);
                 continue;
             }
-            memcpy(pair, base + h.sect[IMG_S_FUNC_TABLE].off + 8 * f, 8);
+            memcpy(pair, gp.base + gp.h.sect[IMG_S_FUNC_TABLE].off + 8 * f, 8);
             if (j == 0) {
                 T_ASSERT_EQ(b0, pair[1]);
                 s0 = pair[0];
@@ -373,40 +385,34 @@ static void test_group_lines(void)
     T_ASSERT(marked > 0 && marked < n_groups / 2);
     /* Every lookup through the lines equals the batch lookup, which reads the pairs. */
     uint64_t seed = 7;
-    for (uint64_t off = 0xff00; off < end + 10; off += 1 + rng_next(&seed) % 37) {
+    for (uint64_t off = 0xff00; off < gp.end + 10; off += 1 + rng_next(&seed) % 37) {
         struct sym_lookup one, many;
-        T_ASSERT_OK(sym_image_lookup(s.img, off, &one));
-        T_ASSERT_OK(sym_image_lookup_many(s.img, &off, 1, &many));
+        T_ASSERT_OK(sym_image_lookup(gp.s.img, off, &one));
+        T_ASSERT_OK(sym_image_lookup_many(gp.s.img, &off, 1, &many));
         T_ASSERT_EQ(one.found, many.found);
         T_ASSERT_U64_EQ(one.function_start, many.function_start);
         T_ASSERT(sym_slice_eq(one.function, many.function));
         T_ASSERT_EQ(one.line, many.line);
     }
-    st_free(&s);
-    sym_buf_cleanup(&text);
+    free_gappy(&gp);
 }
 
 /* The FUNC block hints name, per bucket, the block of the function holding the bucket's first
  * address (format_int.h), checked against the pairs. */
 static void test_block_hints(void)
 {
-    struct sym_buf text;
-    struct st_image s;
-    uint64_t end;
-    build_gappy(&s, &text, &end);
-    struct img_header h;
-    memcpy(&h, s.buf.data, sizeof(h));
-    const uint8_t *base = (const uint8_t *)s.buf.data;
-    const struct img_sect_ent *e = &h.sect[IMG_S_FUNC_HINTS];
+    struct gappy gp;
+    build_gappy(&gp);
+    const struct img_sect_ent *e = &gp.h.sect[IMG_S_FUNC_HINTS];
     struct img_radix rh;
     T_ASSERT(e->size > sizeof(rh));
-    memcpy(&rh, base + e->off, sizeof(rh));
+    memcpy(&rh, gp.base + e->off, sizeof(rh));
     T_ASSERT_U64_EQ(e->size, sizeof(rh) + (uint64_t)rh.n * 4);
     /* 5,000 functions: 256 buckets at most (a power of two over 5,000 / 32), at least half. */
     T_ASSERT(rh.n >= 128 && rh.n <= 257);
     uint32_t first[2], last[2];
-    memcpy(first, base + h.sect[IMG_S_FUNC_TABLE].off, 8);
-    memcpy(last, base + h.sect[IMG_S_FUNC_TABLE].off + 8 * 4999, 8);
+    memcpy(first, gp.base + gp.h.sect[IMG_S_FUNC_TABLE].off, 8);
+    memcpy(last, gp.base + gp.h.sect[IMG_S_FUNC_TABLE].off + 8 * 4999, 8);
     T_ASSERT_U64_EQ(rh.min, first[0]);
     T_ASSERT(((last[0] - rh.min) >> rh.shift) + 2 == rh.n);
     size_t f = 0;
@@ -414,18 +420,17 @@ static void test_block_hints(void)
         uint64_t at = rh.min + ((uint64_t)b << rh.shift);
         uint32_t pair[2], entry;
         while (f + 1 < 5000) {
-            memcpy(pair, base + h.sect[IMG_S_FUNC_TABLE].off + 8 * (f + 1), 8);
+            memcpy(pair, gp.base + gp.h.sect[IMG_S_FUNC_TABLE].off + 8 * (f + 1), 8);
             if (pair[0] > at)
                 break;
             f++;
         }
-        memcpy(pair, base + h.sect[IMG_S_FUNC_TABLE].off + 8 * f, 8);
-        memcpy(&entry, base + e->off + sizeof(rh) + 4 * b, 4);
+        memcpy(pair, gp.base + gp.h.sect[IMG_S_FUNC_TABLE].off + 8 * f, 8);
+        memcpy(&entry, gp.base + e->off + sizeof(rh) + 4 * b, 4);
         T_ASSERT_EQ(entry, pair[1]);
     }
     T_ASSERT_EQ(f, 4999);
-    st_free(&s);
-    sym_buf_cleanup(&text);
+    free_gappy(&gp);
 }
 
 /* The FUNC radix only shortens the index descent and the block hints only start a fetch:
@@ -435,23 +440,20 @@ static void test_block_hints(void)
  * under ASan). */
 static void test_index_hints_cannot_mislead(void)
 {
-    struct sym_buf text;
-    struct st_image s;
-    uint64_t addr, seed = 43;
-    build_gappy(&s, &text, &addr);
-    struct img_header h;
-    memcpy(&h, s.buf.data, sizeof(h));
+    uint64_t seed = 43;
+    struct gappy gp;
+    build_gappy(&gp);
     static const int sects[4] = {IMG_S_FUNC_RADIX, IMG_S_FUNC_GROUPS, IMG_S_FUNC_GROUP_LINES,
                                  IMG_S_FUNC_HINTS};
     static const size_t skip[4] = {sizeof(struct img_radix), 0, 0, sizeof(struct img_radix)};
     static const bool exact[4] = {true, false, false, true};
-    char *copy = malloc(s.buf.len);
+    char *copy = malloc(gp.s.buf.len);
     for (int t = 0; t < 4; t++) {
-        const struct img_sect_ent *e = &h.sect[sects[t]];
+        const struct img_sect_ent *e = &gp.h.sect[sects[t]];
         T_ASSERT(e->size > skip[t]);
         size_t n_entries = (size_t)((e->size - skip[t]) / 4);
         for (int pattern = 0; pattern < 5; pattern++) {
-            memcpy(copy, s.buf.data, s.buf.len);
+            memcpy(copy, gp.s.buf.data, gp.s.buf.len);
             uint8_t *entries = (uint8_t *)copy + e->off + skip[t];
             for (size_t i = 0; i < n_entries; i++) {
                 uint32_t v = pattern == 0   ? 0
@@ -462,10 +464,10 @@ static void test_index_hints_cannot_mislead(void)
                 memcpy(entries + 4 * i, &v, 4);
             }
             struct sym_image *img;
-            T_ASSERT_OK(sym_image_open(copy, s.buf.len, &img, NULL));
-            for (uint64_t off = 0xff00; off < addr + 10; off += 1 + rng_next(&seed) % 97) {
+            T_ASSERT_OK(sym_image_open(copy, gp.s.buf.len, &img, NULL));
+            for (uint64_t off = 0xff00; off < gp.end + 10; off += 1 + rng_next(&seed) % 97) {
                 struct sym_lookup want, got;
-                T_ASSERT_OK(sym_image_lookup(s.img, off, &want));
+                T_ASSERT_OK(sym_image_lookup(gp.s.img, off, &want));
                 sym_err rc = sym_image_lookup(img, off, &got);
                 if (!exact[t]) {
                     T_ASSERT(rc == SYM_OK || rc == SYM_ECORRUPT);
@@ -488,19 +490,19 @@ static void test_index_hints_cannot_mislead(void)
     } heads[4] = {{0, 0}, {0x10000, 0}, {UINT64_MAX, 63}, {1, 63}};
     static const uint64_t keys[5] = {0, 1, 0x10400, UINT64_MAX - 1, UINT64_MAX};
     for (int t = 0; t < 4; t += 3) {
-        const struct img_sect_ent *e = &h.sect[sects[t]];
+        const struct img_sect_ent *e = &gp.h.sect[sects[t]];
         for (int k = 0; k < 4; k++) {
-            memcpy(copy, s.buf.data, s.buf.len);
+            memcpy(copy, gp.s.buf.data, gp.s.buf.len);
             struct img_radix rh;
             memcpy(&rh, copy + e->off, sizeof(rh));
             rh.min = heads[k].min;
             rh.shift = heads[k].shift;
             memcpy(copy + e->off, &rh, sizeof(rh));
             struct sym_image *img;
-            T_ASSERT_OK(sym_image_open(copy, s.buf.len, &img, NULL));
+            T_ASSERT_OK(sym_image_open(copy, gp.s.buf.len, &img, NULL));
             for (int i = 0; i < 5; i++) {
                 struct sym_lookup want, got;
-                T_ASSERT_OK(sym_image_lookup(s.img, keys[i], &want));
+                T_ASSERT_OK(sym_image_lookup(gp.s.img, keys[i], &want));
                 T_ASSERT_OK(sym_image_lookup(img, keys[i], &got));
                 T_ASSERT_EQ(want.found, got.found);
                 T_ASSERT_U64_EQ(want.function_start, got.function_start);
@@ -509,8 +511,7 @@ static void test_index_hints_cannot_mislead(void)
         }
     }
     free(copy);
-    st_free(&s);
-    sym_buf_cleanup(&text);
+    free_gappy(&gp);
 }
 
 T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
