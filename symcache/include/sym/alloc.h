@@ -16,11 +16,11 @@ char *sym_strndup(const char *s, size_t n); /* copies at most n bytes and NUL-te
 void sym_free(void *p);
 
 /* Large growable regions (tables of many megabytes): an anonymous mapping that grows without
- * copying. sym_region_grow(NULL, 0, n) creates one of at least n bytes (zero-filled);
- * sym_region_grow(p, old, n) grows the region p created with size old to at least n bytes and
- * returns its possibly moved address (contents kept, new bytes zero). On failure it returns
- * NULL and p is untouched and still owned. Free with sym_region_free(p, size) with the size
- * last passed to sym_region_grow. The fault hook applies. */
+ * copying, advised to use transparent huge pages from 2 MiB on. sym_region_grow(NULL, 0, n) creates
+ * one of at least n bytes (zero-filled); sym_region_grow(p, old, n) grows the region p created with
+ * size old to at least n bytes and returns its possibly moved address (contents kept, new bytes
+ * zero). On failure it returns NULL and p is untouched and still owned. Free with
+ * sym_region_free(p, size) with the size last passed to sym_region_grow. The fault hook applies. */
 void *sym_region_grow(void *p, size_t old_size, size_t new_size);
 void sym_region_free(void *p, size_t size); /* NULL is a no-op */
 
