@@ -95,8 +95,13 @@ static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, co
         return SYM_OK; /* a later duplicate id: the first wins */
     struct img_str s;
     sym_err rc = strtab_intern_hashed(&b->strings, name, n, hash, false, &s);
-    if (rc == SYM_OK)
+    if (rc == SYM_OK) {
         *slot = s;
+        if (table == &b->files)
+            b->files_named++;
+        else
+            b->origins_named++;
+    }
     return rc;
 }
 
@@ -347,13 +352,35 @@ static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bli
     return SYM_OK;
 }
 
+/* The open block's line records: the lent batch, or the ones gathered. */
+static const struct bline *open_lines(const struct builder *b, size_t *n)
+{
+    *n = b->lines_lent ? b->n_lent : b->cur_lines.len;
+    return b->lines_lent ? b->lent_lines : b->cur_lines.data;
+}
+
+/* Copies a lent batch into cur_lines. */
+static sym_err keep_lent_lines(struct builder *b)
+{
+    if (!b->lines_lent)
+        return SYM_OK;
+    b->lines_lent = false;
+    if (!vec_append_n(&b->cur_lines, sizeof(struct bline), b->lent_lines, b->n_lent))
+        return SYM_ENOMEM;
+    return SYM_OK;
+}
+
 /* True when every FILE and INLINE_ORIGIN id the open block uses has been declared, so that its
  * names can be written into the block now. */
 static bool block_names_known(const struct builder *b)
 {
+    /* Every slot named (the usual file: declarations before use): nothing to look at. */
+    if (b->files_named == b->files.len && b->origins_named == b->origins.len)
+        return true;
     const struct img_str *files = b->files.data, *origins = b->origins.data;
-    const struct bline *ln = b->cur_lines.data;
-    for (size_t i = 0; i < b->cur_lines.len; i++)
+    size_t n_lines;
+    const struct bline *ln = open_lines(b, &n_lines);
+    for (size_t i = 0; i < n_lines; i++)
         if (files[ln[i].file].off == UINT32_MAX)
             return false;
     const struct binl *in = b->cur_inl.data;
@@ -371,14 +398,16 @@ static sym_err defer_block(struct builder *b, struct bfunc *f)
     struct bdeferred *d = vec_push(&b->deferred, sizeof(*d));
     if (d == NULL)
         return SYM_ENOMEM;
+    size_t n_lines;
+    const struct bline *ln = open_lines(b, &n_lines);
     *d = (struct bdeferred){(uint32_t)(b->funcs.len - 1),
                             b->def_lines.len,
-                            b->cur_lines.len,
+                            n_lines,
                             b->def_inl.len,
                             b->cur_inl.len,
                             b->def_depths.len,
                             b->cur_inl_depths.len};
-    if (!vec_append_n(&b->def_lines, sizeof(struct bline), b->cur_lines.data, b->cur_lines.len) ||
+    if (!vec_append_n(&b->def_lines, sizeof(struct bline), ln, n_lines) ||
         !vec_append_n(&b->def_inl, sizeof(struct binl), b->cur_inl.data, b->cur_inl.len) ||
         !vec_append_n(&b->def_depths, sizeof(uint32_t), b->cur_inl_depths.data,
                       b->cur_inl_depths.len))
@@ -413,6 +442,7 @@ static sym_err encode_deferred(struct builder *b)
 static void reset_func_block(struct builder *b)
 {
     b->cur_lines.len = b->cur_inl.len = b->cur_inl_depths.len = 0;
+    b->lines_lent = false;
 }
 
 static sym_err close_func(struct builder *b)
@@ -431,9 +461,11 @@ static sym_err close_func(struct builder *b)
     if (rc == SYM_OK) {
         f->name_off = name.off;
         f->name_len = name.len;
+        size_t n_lines;
+        const struct bline *ln = open_lines(b, &n_lines);
         if (block_names_known(b))
-            rc = encode_block(b, f, b->cur_lines.data, b->cur_lines.len, b->cur_inl.data,
-                              b->cur_inl.len, b->cur_inl_depths.data, b->cur_inl_depths.len);
+            rc = encode_block(b, f, ln, n_lines, b->cur_inl.data, b->cur_inl.len,
+                              b->cur_inl_depths.data, b->cur_inl_depths.len);
         else
             rc = defer_block(b, f);
     }
@@ -490,6 +522,8 @@ sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
 
 sym_err bld_pin(struct builder *b)
 {
+    if (keep_lent_lines(b) != SYM_OK)
+        return SYM_ENOMEM;
     if (!b->func_open || !b->func_kept || b->pending_name == b->pending_copy.data)
         return SYM_OK;
     b->pending_copy.len = 0;
@@ -501,7 +535,15 @@ sym_err bld_pin(struct builder *b)
 
 sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32_t n_files)
 {
-    if (cover(&b->files, n_files) != SYM_OK ||
+    if (cover(&b->files, n_files) != SYM_OK)
+        return SYM_ENOMEM;
+    if (b->cur_lines.len == 0 && !b->lines_lent) {
+        b->lent_lines = lines;
+        b->n_lent = n;
+        b->lines_lent = true;
+        return SYM_OK;
+    }
+    if (keep_lent_lines(b) != SYM_OK ||
         !vec_append_n(&b->cur_lines, sizeof(struct bline), lines, n))
         return SYM_ENOMEM;
     return SYM_OK;
@@ -517,6 +559,15 @@ sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges,
         return SYM_ENOMEM;
     *d = depth;
     return SYM_OK;
+}
+
+size_t bld_rooms(const struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS])
+{
+    size_t k = 0;
+    k += vec_room(&b->strings.bytes, 1, ahead, &out[k].at, &out[k].n);
+    k += vec_room(&b->blocks, 1, ahead, &out[k].at, &out[k].n);
+    k += vec_room(&b->funcs, sizeof(struct bfunc), ahead, &out[k].at, &out[k].n);
+    return k;
 }
 
 /* ============================================================================================

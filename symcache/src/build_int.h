@@ -158,12 +158,13 @@ struct bwin {
 struct builder {
     struct sym_parse_opts opts;
     struct strtab strings;
-    struct idmap rule_ids;            /* keyed by string offset */
-    struct vec files, origins, rules; /* struct img_str; off UINT32_MAX = unnamed */
-    struct vec funcs;                 /* struct bfunc */
-    struct vec blocks;                /* u8 */
-    struct vec pubs;                  /* struct bpub */
-    struct vec cfis;                  /* struct bcfi */
+    struct idmap rule_ids;             /* keyed by string offset */
+    struct vec files, origins, rules;  /* struct img_str; off UINT32_MAX = unnamed */
+    size_t files_named, origins_named; /* slots of files and origins named so far */
+    struct vec funcs;                  /* struct bfunc */
+    struct vec blocks;                 /* u8 */
+    struct vec pubs;                   /* struct bpub */
+    struct vec cfis;                   /* struct bcfi */
     /* STACK CFI deltas, module-wide, in file order: per delta the zigzag varint step from the
      * previous delta's address and the varint rule index (3 bytes for most, not 16). */
     struct vec deltas;      /* u8 */
@@ -176,8 +177,13 @@ struct builder {
 
     /* the open FUNC block */
     bool func_open;
-    bool func_kept;            /* false for a dropped FUNC: its records are read and discarded */
-    struct vec cur_lines;      /* struct bline */
+    bool func_kept;       /* false for a dropped FUNC: its records are read and discarded */
+    struct vec cur_lines; /* struct bline */
+    /* The block's one batch of line records while it is still the caller's (see bld_lines):
+     * most blocks arrive in one batch, encoded from where it lies instead of a copy. */
+    const struct bline *lent_lines;
+    size_t n_lent;
+    bool lines_lent;
     struct vec cur_inl;        /* struct binl, one per INLINE range, in file order */
     struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
 
@@ -281,11 +287,12 @@ struct bld_func_rec {
 /* Closes the open block and opens the FUNC's. r->name must stay valid until the block closes
  * (the next bld_func or bld_public, or bld_finish) or bld_pin is called. */
 sym_err bld_func(struct builder *b, const struct bld_func_rec *r);
-/* Copies what the builder still borrows (the open FUNC's name), before the caller reuses it. */
+/* Copies what the builder still borrows (the open FUNC's name and line records), before the
+ * caller reuses it. */
 sym_err bld_pin(struct builder *b);
 /* Line records and INLINE ranges of the open (kept) block, from the block front; n_files and
  * n_origins are the front's counts of dense indexes so far, so that every index used has a
- * slot. */
+ * slot. The lines must stay valid, like a FUNC's name, until the block closes or bld_pin. */
 sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32_t n_files);
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
                    uint32_t n_files, uint32_t n_origins);
@@ -303,6 +310,16 @@ sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_
  * the same whichever thread built what. u is left for bld_cleanup. Returns SYM_OK, SYM_ENOMEM,
  * SYM_ELIMIT (string section limits) or SYM_EINTERNAL (b already holds unwind records). */
 sym_err bld_take_unwind(struct builder *b, struct builder *u);
+
+/* The memory the builder's growing tables (strings, FUNC blocks, functions) will be written
+ * into next, up to `ahead` bytes each (vec_room): addresses another thread may have the kernel
+ * supply pages for in advance. Returns how many of out[0 .. BLD_ROOMS) were filled. */
+#define BLD_ROOMS 3
+struct bld_room {
+    uintptr_t at;
+    size_t n;
+};
+size_t bld_rooms(const struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS]);
 
 /* A large section that the image holds exactly as one of the builder's byte arrays (the
  * strings, the FUNC blocks), at a page-aligned image offset: a sink that writes into memory of

@@ -43,6 +43,11 @@ static inline void vec_free(struct vec *v)
  * array is unchanged and dst still writable), or SIZE_MAX when dst became unusable. */
 size_t vec_give_front(struct vec *v, void *dst);
 
+/* Where a region-held array will be written next: up to `ahead` bytes of its unused
+ * capacity, from the first whole page after its elements, in *at and *n. Returns false when
+ * there is none (a malloc'd array, or less than a page left). Computes addresses only. */
+bool vec_room(const struct vec *v, size_t esz, size_t ahead, uintptr_t *at, size_t *n);
+
 /* Out of line: the growth path of vec_reserve. */
 bool vec_grow(struct vec *v, size_t esz, size_t extra);
 

@@ -57,3 +57,17 @@ size_t vec_give_front(struct vec *v, void *dst)
     v->data = v->map_bytes != 0 ? (char *)v->data + n : NULL;
     return n;
 }
+
+bool vec_room(const struct vec *v, size_t esz, size_t ahead, uintptr_t *at, size_t *n)
+{
+    if (v->map_bytes == 0)
+        return false;
+    uintptr_t base = (uintptr_t)v->data, page = SYM_REGION_PAGE;
+    uintptr_t from = (base + v->len * esz + page - 1) & ~(page - 1);
+    uintptr_t end = (base + v->map_bytes) & ~(page - 1);
+    if (from >= end)
+        return false;
+    *at = from;
+    *n = end - from < ahead ? (size_t)(end - from) : ahead;
+    return true;
+}
