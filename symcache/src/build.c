@@ -85,8 +85,8 @@ sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *a
 }
 
 /* Names the slot of dense index idx (from the block front), unless an earlier record did. */
-static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, const char *name,
-                          size_t n, uint64_t hash)
+static sym_err named_slot(struct builder *b, struct vec *table, size_t *named, uint32_t idx,
+                          const char *name, size_t n, uint64_t hash)
 {
     struct img_str *slot = name_slot(table, idx);
     if (slot == NULL)
@@ -97,10 +97,7 @@ static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, co
     sym_err rc = strtab_intern_hashed(&b->strings, name, n, hash, false, &s);
     if (rc == SYM_OK) {
         *slot = s;
-        if (table == &b->files)
-            b->files_named++;
-        else
-            b->origins_named++;
+        (*named)++;
     }
     return rc;
 }
@@ -108,13 +105,13 @@ static sym_err named_slot(struct builder *b, struct vec *table, uint32_t idx, co
 sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
 {
     b->read.files++;
-    return named_slot(b, &b->files, idx, name, n, hash);
+    return named_slot(b, &b->files, &b->files_named, idx, name, n, hash);
 }
 
 sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
 {
     b->read.inline_origins++;
-    return named_slot(b, &b->origins, idx, name, n, hash);
+    return named_slot(b, &b->origins, &b->origins_named, idx, name, n, hash);
 }
 
 /* Grows a name table to n slots (ids the block front has numbered, not yet named). */
@@ -355,17 +352,16 @@ static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bli
 /* The open block's line records: the lent batch, or the ones gathered. */
 static const struct bline *open_lines(const struct builder *b, size_t *n)
 {
-    *n = b->lines_lent ? b->n_lent : b->cur_lines.len;
-    return b->lines_lent ? b->lent_lines : b->cur_lines.data;
+    *n = b->n_lent != 0 ? b->n_lent : b->cur_lines.len;
+    return b->n_lent != 0 ? b->lent_lines : b->cur_lines.data;
 }
 
 /* Copies a lent batch into cur_lines. */
 static sym_err keep_lent_lines(struct builder *b)
 {
-    if (!b->lines_lent)
-        return SYM_OK;
-    b->lines_lent = false;
-    if (!vec_append_n(&b->cur_lines, sizeof(struct bline), b->lent_lines, b->n_lent))
+    size_t n = b->n_lent;
+    b->n_lent = 0;
+    if (n != 0 && !vec_append_n(&b->cur_lines, sizeof(struct bline), b->lent_lines, n))
         return SYM_ENOMEM;
     return SYM_OK;
 }
@@ -442,7 +438,7 @@ static sym_err encode_deferred(struct builder *b)
 static void reset_func_block(struct builder *b)
 {
     b->cur_lines.len = b->cur_inl.len = b->cur_inl_depths.len = 0;
-    b->lines_lent = false;
+    b->n_lent = 0;
 }
 
 static sym_err close_func(struct builder *b)
@@ -537,10 +533,11 @@ sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32
 {
     if (cover(&b->files, n_files) != SYM_OK)
         return SYM_ENOMEM;
-    if (b->cur_lines.len == 0 && !b->lines_lent) {
+    if (n == 0)
+        return SYM_OK;
+    if (b->cur_lines.len == 0 && b->n_lent == 0) {
         b->lent_lines = lines;
         b->n_lent = n;
-        b->lines_lent = true;
         return SYM_OK;
     }
     if (keep_lent_lines(b) != SYM_OK ||

@@ -182,8 +182,7 @@ struct builder {
     /* The block's one batch of line records while it is still the caller's (see bld_lines):
      * most blocks arrive in one batch, encoded from where it lies instead of a copy. */
     const struct bline *lent_lines;
-    size_t n_lent;
-    bool lines_lent;
+    size_t n_lent;             /* 0: nothing lent */
     struct vec cur_inl;        /* struct binl, one per INLINE range, in file order */
     struct vec cur_inl_depths; /* u32: the depth of each INLINE record of the block */
 
