@@ -549,12 +549,13 @@ sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32
 void bld_prefetch_lines(const struct builder *b, const struct bline *lines, size_t n)
 {
     const struct img_str *files = b->files.data;
-    if (n == 0)
-        return;
-    if (lines[0].file < b->files.len)
-        __builtin_prefetch(&files[lines[0].file]);
-    if (lines[n - 1].file != lines[0].file && lines[n - 1].file < b->files.len)
-        __builtin_prefetch(&files[lines[n - 1].file]);
+    uint32_t prev = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f = lines[i].file;
+        if (f != prev && f < b->files.len)
+            __builtin_prefetch(&files[f]);
+        prev = f;
+    }
 }
 
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,

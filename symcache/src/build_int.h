@@ -293,9 +293,9 @@ sym_err bld_pin(struct builder *b);
  * n_origins are the front's counts of dense indexes so far, so that every index used has a
  * slot. The lines must stay valid, like a FUNC's name, until the block closes or bld_pin. */
 sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32_t n_files);
-/* Starts loading the FILE slots that encoding a batch of line records will read (those of
- * its first and last records; a block rarely changes files more than that): the table is
- * hundreds of KiB, read at random. Only a hint: no effect on the result. */
+/* Starts loading the FILE slots that encoding a batch of line records will read (the table
+ * is hundreds of KiB, read at random), and with them the batch itself, which the tokenizing
+ * thread wrote on another core. Only a hint: no effect on the result. */
 void bld_prefetch_lines(const struct builder *b, const struct bline *lines, size_t n);
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
                    uint32_t n_files, uint32_t n_origins);
