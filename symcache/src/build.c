@@ -17,6 +17,7 @@ sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts)
 {
     memset(b, 0, sizeof(*b));
     b->opts = *opts;
+    b->deltas_in_place = true;
     uint64_t max = IMG_MAX_U32;
     if (opts->max_image_bytes != 0 && opts->max_image_bytes < max)
         max = opts->max_image_bytes;
@@ -764,6 +765,80 @@ static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_
     return SYM_OK;
 }
 
+/* One entry of the delta stream (struct builder): the step from the previous delta's address,
+ * then the rule index. Returns its length, at most 2 * VARINT_MAX. */
+static size_t put_delta(uint8_t *out, uint64_t prev, uint64_t addr, uint32_t rule)
+{
+    size_t len = varint_put(out, zigzag((int64_t)(addr - prev)));
+    return len + varint_put(out + len, rule);
+}
+
+/* Appends the open INIT's pairs (scratch_deltas) to deltas_blob as its list: n, then the
+ * pairs. The blob's offset 0 is the shared empty list. */
+static sym_err close_open_deltas(struct builder *b)
+{
+    struct vec *pairs = &b->scratch_deltas;
+    size_t k = pairs->len / 2;
+    if (k == 0)
+        return SYM_OK;
+    if (b->deltas_blob.len == 0 && !vec_append(&b->deltas_blob, "", 1))
+        return SYM_ENOMEM;
+    if (!vec_reserve(&b->deltas_blob, 1, (2 * k + 1) * VARINT_MAX))
+        return SYM_ENOMEM;
+    uint8_t *start = (uint8_t *)b->deltas_blob.data + b->deltas_blob.len, *out = start;
+    out += varint_put(out, k);
+    const uint64_t *v = pairs->data;
+    for (size_t x = 0; x < 2 * k; x++)
+        out += varint_put(out, v[x]);
+    if (b->deltas_blob.len + (size_t)(out - start) > IMG_MAX_U32)
+        return SYM_ELIMIT;
+    struct bcfi *c = &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1);
+    c->n_deltas = (uint32_t)k;
+    c->delta_off = (uint32_t)b->deltas_blob.len;
+    b->deltas_blob.len += (size_t)(out - start);
+    pairs->len = 0;
+    return SYM_OK;
+}
+
+/* Leaves the in-place encoding: the lists encoded so far (INITs in file order, which is also
+ * address order) become the stream, as if every delta had been streamed. */
+static sym_err deltas_to_stream(struct builder *b)
+{
+    sym_err rc = close_open_deltas(b);
+    if (rc != SYM_OK)
+        return rc;
+    b->deltas_in_place = false;
+    b->deltas.len = 0;
+    b->n_deltas = 0;
+    uint64_t last = 0;
+    struct bcfi *cfis = b->cfis.data;
+    for (size_t i = 0; i < b->cfis.len; i++) {
+        struct bcfi *c = &cfis[i];
+        if (c->n_deltas == 0)
+            continue;
+        const uint8_t *blob = b->deltas_blob.data;
+        struct cursor cur = {blob + c->delta_off, blob + b->deltas_blob.len, false};
+        uint64_t k = cur_varint(&cur), addr = c->start;
+        for (uint64_t j = 0; j < k && !cur.bad; j++) {
+            addr += cur_varint(&cur);
+            uint32_t rule = (uint32_t)cur_varint(&cur);
+            if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
+                return SYM_ENOMEM;
+            b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len, last, addr, rule);
+            last = addr;
+            b->n_deltas++;
+        }
+        if (cur.bad)
+            return SYM_EINTERNAL;
+        c->n_deltas = 0;
+        c->delta_off = 0;
+    }
+    b->delta_last = last;
+    b->deltas_unsorted = false;
+    b->deltas_blob.len = 0;
+    return SYM_OK;
+}
+
 sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char *rule, size_t n)
 {
     b->read.cfi_inits++;
@@ -775,6 +850,13 @@ sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char
         return reject(b, "STACK CFI INIT size over 32 bits");
     uint32_t idx;
     sym_err rc = rule_index(b, rule, n, &idx);
+    if (rc == SYM_OK && b->deltas_in_place) {
+        rc = close_open_deltas(b);
+        const struct bcfi *last =
+            b->cfis.len ? &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1) : NULL;
+        if (rc == SYM_OK && last != NULL && addr < last->start + last->size)
+            rc = deltas_to_stream(b);
+    }
     if (rc != SYM_OK)
         return rc;
     struct bcfi *c = vec_push(&b->cfis, sizeof(*c));
@@ -782,14 +864,6 @@ sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char
         return SYM_ENOMEM;
     *c = (struct bcfi){.start = addr, .size = (uint32_t)size, .rule = idx, .seq = b->seq++};
     return SYM_OK;
-}
-
-/* One entry of the delta stream (struct builder): the step from the previous delta's address,
- * then the rule index. Returns its length, at most 2 * VARINT_MAX. */
-static size_t put_delta(uint8_t *out, uint64_t prev, uint64_t addr, uint32_t rule)
-{
-    size_t len = varint_put(out, zigzag((int64_t)(addr - prev)));
-    return len + varint_put(out + len, rule);
 }
 
 sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t n)
@@ -803,6 +877,29 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
     sym_err rc = rule_index(b, rule, n, &idx);
     if (rc != SYM_OK)
         return rc;
+    if (b->deltas_in_place) {
+        const struct bcfi *c = b->cfis.len ? &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1) : NULL;
+        struct vec *pairs = &b->scratch_deltas;
+        bool any = pairs->len != 0;
+        if (c != NULL && addr >= c->start && addr - c->start < c->size &&
+            (!any || addr >= b->open_last)) {
+            if (any && addr == b->open_last) { /* the later in the file wins */
+                ((uint64_t *)pairs->data)[pairs->len - 1] = idx;
+                return SYM_OK;
+            }
+            if (!vec_reserve(pairs, sizeof(uint64_t), 2))
+                return SYM_ENOMEM;
+            uint64_t *pair = (uint64_t *)pairs->data + pairs->len;
+            pair[0] = addr - (any ? b->open_last : c->start);
+            pair[1] = idx;
+            pairs->len += 2;
+            b->open_last = addr;
+            return SYM_OK;
+        }
+        rc = deltas_to_stream(b);
+        if (rc != SYM_OK)
+            return rc;
+    }
     if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
         return SYM_ENOMEM;
     b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len, b->delta_last, addr, idx);
@@ -872,8 +969,15 @@ sym_err bld_take_unwind(struct builder *b, struct builder *u)
     for (size_t i = 0; i < b->rules.len; i++)
         if (rules[i].off != UINT32_MAX)
             rules[i].off += (uint32_t)base;
+    if (u->deltas_in_place) {
+        sym_err rc = close_open_deltas(u);
+        if (rc != SYM_OK)
+            return rc;
+    }
     swap_vec(&b->cfis, &u->cfis);
     swap_vec(&b->deltas, &u->deltas);
+    swap_vec(&b->deltas_blob, &u->deltas_blob);
+    b->deltas_in_place = u->deltas_in_place;
     b->delta_last = u->delta_last;
     b->n_deltas = u->n_deltas;
     b->deltas_unsorted = u->deltas_unsorted;
@@ -1424,9 +1528,24 @@ static sym_err sort_deltas(struct builder *b)
 
 /* Gives each kept CFI INIT (disjoint, in address order) the deltas inside its range and
  * encodes them into deltas_blob: n, then (address - previous address, rule index) with the
- * INIT start as the first "previous". Deltas outside every kept INIT are dropped. */
+ * INIT start as the first "previous". Deltas outside every kept INIT are dropped. When the
+ * deltas were encoded in place (struct builder) and every INIT is kept, that is already done. */
 static sym_err assign_deltas(struct builder *b, struct resolved *r)
 {
+    if (b->deltas_in_place) {
+        sym_err rc = close_open_deltas(b);
+        if (rc != SYM_OK)
+            return rc;
+        /* INITs in order and disjoint: every one is kept, with the list it was given. */
+        if (r->n_cfis == b->cfis.len) {
+            if (b->deltas_blob.len == 0 && !vec_append(&b->deltas_blob, "", 1))
+                return SYM_ENOMEM;
+            return SYM_OK;
+        }
+        rc = deltas_to_stream(b);
+        if (rc != SYM_OK)
+            return rc;
+    }
     if (b->deltas_unsorted) {
         sym_err rc = sort_deltas(b);
         if (rc != SYM_OK)

@@ -171,8 +171,15 @@ struct builder {
     uint64_t delta_last;    /* address of the last delta */
     uint64_t n_deltas;      /* deltas in the stream */
     bool deltas_unsorted;   /* some delta's address is below the one before */
-    struct vec deltas_blob; /* u8: encoded per kept INIT at finish */
-    struct vec wins;        /* struct bwin */
+    struct vec deltas_blob; /* u8: encoded per kept INIT (at finish, unless deltas_in_place) */
+    /* As long as INITs come in address order without overlapping, and each delta falls inside
+     * the last INIT after the ones before it (dump_syms output), every INIT keeps its deltas and
+     * no others: each INIT's list is encoded into deltas_blob as it arrives (its open pairs in
+     * scratch_deltas until the next INIT), and the stream stays empty. The first record that
+     * breaks this turns what was encoded back into the stream (deltas_to_stream in build.c). */
+    bool deltas_in_place;
+    uint64_t open_last; /* address of the last delta of the open INIT's pairs */
+    struct vec wins;    /* struct bwin */
     uint32_t seq;
 
     /* the open FUNC block */
@@ -198,7 +205,7 @@ struct builder {
     struct vec def_inl;        /* struct binl of the deferred blocks */
     struct vec def_depths;     /* u32 of the deferred blocks */
     struct vec scratch_count;  /* u32 */
-    struct vec scratch_deltas; /* u64 pairs: address step, rule index */
+    struct vec scratch_deltas; /* u64 pairs: address step, rule index (see deltas_in_place) */
 
     struct img_str module[IMG_M_COUNT];
     bool has_module, seen_code_id;

@@ -736,6 +736,60 @@ static void test_pe_name_rule(void)
     }
 }
 
+/* In dump_syms order (INITs ascending, each delta inside the last INIT, ascending) deltas are
+ * encoded as they arrive; any other record turns them back into the module-wide table. Each
+ * text below is parsed twice: as is, and after a leading delta outside every INIT (dropped,
+ * but it leaves that order at once). Every address must get the same rules both ways. */
+static void test_cfi_order_paths_agree(void)
+{
+    static const char *base = "STACK CFI INIT 1000 20 .cfa: A\n"
+                              "STACK CFI 1000 $r1: 1\n" /* at the INIT address */
+                              "STACK CFI 1004 $r2: 2\n"
+                              "STACK CFI 1004 $r3: 3\n" /* same address: the later wins */
+                              "STACK CFI 1010 $r4: 4\n"
+                              "STACK CFI INIT 1020 10 .cfa: B\n" /* right after the last */
+                              "STACK CFI 1028 $r5: 5\n"
+                              "STACK CFI INIT 2000 30 .cfa: C\n"
+                              "STACK CFI 2008 $r6: 6\n";
+    static const char *tails[] = {
+        "",
+        "STACK CFI 2004 $r7: 7\n",                                   /* below the last delta */
+        "STACK CFI 1008 $r8: 8\n",                                   /* in an earlier INIT */
+        "STACK CFI INIT 2010 40 .cfa: D\nSTACK CFI 2020 $r9: 9\n",   /* overlaps C: dropped */
+        "STACK CFI INIT 1800 10 .cfa: E\nSTACK CFI 1804 $r10: 10\n", /* below C */
+        "STACK CFI 5000 $r11: 11\n",                                 /* outside every INIT */
+        "STACK CFI INIT 3000 10 .cfa: F\nSTACK CFI 3000 $r12: 12\nSTACK CFI 3000 $r13: 13\n",
+    };
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        char fast[1024], stream[1024];
+        snprintf(fast, sizeof(fast), "%s%s", base, tails[i]);
+        snprintf(stream, sizeof(stream), "STACK CFI 9000 $lead: 0\n%s%s", base, tails[i]);
+        struct st_image a, b;
+        st_build(&a, fast);
+        st_build(&b, stream);
+        T_ASSERT_EQ(a.stats.kept.cfi_inits, b.stats.kept.cfi_inits);
+        T_ASSERT_EQ(a.stats.kept.cfi_deltas, b.stats.kept.cfi_deltas);
+        for (uint64_t off = 0xff0; off < 0x3020; off++) {
+            char want[256];
+            const char *w = st_cfi(&b, off);
+            T_ASSERT(strlen(w) < sizeof(want));
+            memcpy(want, w, strlen(w) + 1);
+            T_ASSERT_STR_EQ(st_cfi(&a, off), want);
+        }
+        st_free(&a);
+        st_free(&b);
+    }
+    /* Spot checks of the rules themselves. */
+    struct st_image s;
+    st_build(&s, base);
+    T_ASSERT_STR_EQ(st_cfi(&s, 0x1004), ".cfa: A $r1: 1 $r3: 3");
+    T_ASSERT_STR_EQ(st_cfi(&s, 0x101f), ".cfa: A $r1: 1 $r3: 3 $r4: 4");
+    T_ASSERT_STR_EQ(st_cfi(&s, 0x1028), ".cfa: B $r5: 5");
+    T_ASSERT_STR_EQ(st_cfi(&s, 0x2000), ".cfa: C");
+    T_ASSERT_EQ(s.stats.kept.cfi_deltas, 5);
+    st_free(&s);
+}
+
 static void test_cfi_policies(void)
 {
     struct st_image s;
@@ -1187,7 +1241,7 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_malformed_lines), T_TEST(test_limits), T_TEST(test_out_of_order),
        T_TEST(test_overlaps), T_TEST(test_inline_forms), T_TEST(test_deep_inlines),
        T_TEST(test_public_fallback), T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies),
-       T_TEST(test_stack_win_policies), T_TEST(test_wide_addresses), T_TEST(test_number_forms),
-       T_TEST(test_allocation_failures), T_TEST(test_large_tables), T_TEST(test_region_give),
-       T_TEST(test_image_takes_tables), T_TEST(test_empty_function_name_first),
-       T_TEST(test_file_ids_in_and_out_of_order))
+       T_TEST(test_cfi_order_paths_agree), T_TEST(test_stack_win_policies),
+       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
+       T_TEST(test_large_tables), T_TEST(test_region_give), T_TEST(test_image_takes_tables),
+       T_TEST(test_empty_function_name_first), T_TEST(test_file_ids_in_and_out_of_order))
