@@ -773,31 +773,35 @@ static size_t put_delta(uint8_t *out, uint64_t prev, uint64_t addr, uint32_t rul
     return len + varint_put(out + len, rule);
 }
 
-/* Appends the open INIT's pairs (scratch_deltas) to deltas_blob as its list: n, then the
+/* Appends c's list of k deltas (v: address step, rule index pairs) to deltas_blob: k, then the
  * pairs. The blob's offset 0 is the shared empty list. */
-static sym_err close_open_deltas(struct builder *b)
+static sym_err put_delta_list(struct builder *b, struct bcfi *c, const uint64_t *v, size_t k)
 {
-    struct vec *pairs = &b->scratch_deltas;
-    size_t k = pairs->len / 2;
-    if (k == 0)
-        return SYM_OK;
     if (b->deltas_blob.len == 0 && !vec_append(&b->deltas_blob, "", 1))
         return SYM_ENOMEM;
     if (!vec_reserve(&b->deltas_blob, 1, (2 * k + 1) * VARINT_MAX))
         return SYM_ENOMEM;
     uint8_t *start = (uint8_t *)b->deltas_blob.data + b->deltas_blob.len, *out = start;
     out += varint_put(out, k);
-    const uint64_t *v = pairs->data;
     for (size_t x = 0; x < 2 * k; x++)
         out += varint_put(out, v[x]);
     if (b->deltas_blob.len + (size_t)(out - start) > IMG_MAX_U32)
         return SYM_ELIMIT;
-    struct bcfi *c = &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1);
     c->n_deltas = (uint32_t)k;
     c->delta_off = (uint32_t)b->deltas_blob.len;
     b->deltas_blob.len += (size_t)(out - start);
-    pairs->len = 0;
     return SYM_OK;
+}
+
+/* Gives the open INIT (the last) its pairs gathered in scratch_deltas. */
+static sym_err close_open_deltas(struct builder *b)
+{
+    struct vec *pairs = &b->scratch_deltas;
+    size_t k = pairs->len / 2;
+    if (k == 0)
+        return SYM_OK;
+    pairs->len = 0;
+    return put_delta_list(b, &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1), pairs->data, k);
 }
 
 /* Leaves the in-place encoding: the lists encoded so far (INITs in file order, which is also
@@ -1579,21 +1583,11 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
             prev = dr.addr;
             delta_next(&dr);
         }
-        size_t k = mine->len / 2;
-        if (k == 0)
-            continue;
-        if (!vec_reserve(&b->deltas_blob, 1, (2 * k + 1) * VARINT_MAX))
-            return SYM_ENOMEM;
-        uint8_t *start = (uint8_t *)b->deltas_blob.data + b->deltas_blob.len, *out = start;
-        out += varint_put(out, k);
-        const uint64_t *v = mine->data;
-        for (size_t x = 0; x < 2 * k; x++)
-            out += varint_put(out, v[x]);
-        if (b->deltas_blob.len + (size_t)(out - start) > IMG_MAX_U32)
-            return SYM_ELIMIT;
-        c->n_deltas = (uint32_t)k;
-        c->delta_off = (uint32_t)b->deltas_blob.len;
-        b->deltas_blob.len += (size_t)(out - start);
+        if (mine->len != 0) {
+            sym_err rc = put_delta_list(b, c, mine->data, mine->len / 2);
+            if (rc != SYM_OK)
+                return rc;
+        }
     }
     return dr.c.bad ? SYM_EINTERNAL : SYM_OK;
 }
