@@ -773,11 +773,49 @@ static size_t put_delta(uint8_t *out, uint64_t prev, uint64_t addr, uint32_t rul
     return len + varint_put(out + len, rule);
 }
 
+/* Appends a delta to the stream. */
+static sym_err stream_delta(struct builder *b, uint64_t addr, uint32_t rule)
+{
+    if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
+        return SYM_ENOMEM;
+    b->deltas.len +=
+        put_delta((uint8_t *)b->deltas.data + b->deltas.len, b->delta_last, addr, rule);
+    if (addr < b->delta_last)
+        b->deltas_unsorted = true;
+    b->delta_last = addr;
+    b->n_deltas++;
+    return SYM_OK;
+}
+
+/* Appends (address step, rule index) to a list of pairs being gathered for one INIT. */
+static sym_err push_delta_pair(struct vec *pairs, uint64_t step, uint32_t rule)
+{
+    if (!vec_reserve(pairs, sizeof(uint64_t), 2))
+        return SYM_ENOMEM;
+    uint64_t *pair = (uint64_t *)pairs->data + pairs->len;
+    pair[0] = step;
+    pair[1] = rule;
+    pairs->len += 2;
+    return SYM_OK;
+}
+
+/* Starts deltas_blob with its offset 0, the shared empty list, unless it has begun. */
+static sym_err start_delta_blob(struct builder *b)
+{
+    return b->deltas_blob.len != 0 || vec_append(&b->deltas_blob, "", 1) ? SYM_OK : SYM_ENOMEM;
+}
+
+/* The last INIT kept so far, or NULL. */
+static const struct bcfi *last_cfi(const struct builder *b)
+{
+    return b->cfis.len ? &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1) : NULL;
+}
+
 /* Appends c's list of k deltas (v: address step, rule index pairs) to deltas_blob: k, then the
- * pairs. The blob's offset 0 is the shared empty list. */
+ * pairs. */
 static sym_err put_delta_list(struct builder *b, struct bcfi *c, const uint64_t *v, size_t k)
 {
-    if (b->deltas_blob.len == 0 && !vec_append(&b->deltas_blob, "", 1))
+    if (start_delta_blob(b) != SYM_OK)
         return SYM_ENOMEM;
     if (!vec_reserve(&b->deltas_blob, 1, (2 * k + 1) * VARINT_MAX))
         return SYM_ENOMEM;
@@ -814,7 +852,8 @@ static sym_err deltas_to_stream(struct builder *b)
     b->deltas_in_place = false;
     b->deltas.len = 0;
     b->n_deltas = 0;
-    uint64_t last = 0;
+    b->delta_last = 0;
+    b->deltas_unsorted = false;
     struct bcfi *cfis = b->cfis.data;
     for (size_t i = 0; i < b->cfis.len; i++) {
         struct bcfi *c = &cfis[i];
@@ -825,20 +864,15 @@ static sym_err deltas_to_stream(struct builder *b)
         uint64_t k = cur_varint(&cur), addr = c->start;
         for (uint64_t j = 0; j < k && !cur.bad; j++) {
             addr += cur_varint(&cur);
-            uint32_t rule = (uint32_t)cur_varint(&cur);
-            if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
-                return SYM_ENOMEM;
-            b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len, last, addr, rule);
-            last = addr;
-            b->n_deltas++;
+            rc = stream_delta(b, addr, (uint32_t)cur_varint(&cur));
+            if (rc != SYM_OK)
+                return rc;
         }
         if (cur.bad)
             return SYM_EINTERNAL;
         c->n_deltas = 0;
         c->delta_off = 0;
     }
-    b->delta_last = last;
-    b->deltas_unsorted = false;
     b->deltas_blob.len = 0;
     return SYM_OK;
 }
@@ -856,8 +890,7 @@ sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char
     sym_err rc = rule_index(b, rule, n, &idx);
     if (rc == SYM_OK && b->deltas_in_place) {
         rc = close_open_deltas(b);
-        const struct bcfi *last =
-            b->cfis.len ? &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1) : NULL;
+        const struct bcfi *last = last_cfi(b);
         if (rc == SYM_OK && last != NULL && addr < last->start + last->size)
             rc = deltas_to_stream(b);
     }
@@ -882,7 +915,7 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
     if (rc != SYM_OK)
         return rc;
     if (b->deltas_in_place) {
-        const struct bcfi *c = b->cfis.len ? &VEC_AT(&b->cfis, struct bcfi, b->cfis.len - 1) : NULL;
+        const struct bcfi *c = last_cfi(b);
         struct vec *pairs = &b->scratch_deltas;
         bool any = pairs->len != 0;
         if (c != NULL && addr >= c->start && addr - c->start < c->size &&
@@ -891,27 +924,15 @@ sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t
                 ((uint64_t *)pairs->data)[pairs->len - 1] = idx;
                 return SYM_OK;
             }
-            if (!vec_reserve(pairs, sizeof(uint64_t), 2))
-                return SYM_ENOMEM;
-            uint64_t *pair = (uint64_t *)pairs->data + pairs->len;
-            pair[0] = addr - (any ? b->open_last : c->start);
-            pair[1] = idx;
-            pairs->len += 2;
+            uint64_t step = addr - (any ? b->open_last : c->start);
             b->open_last = addr;
-            return SYM_OK;
+            return push_delta_pair(pairs, step, idx);
         }
         rc = deltas_to_stream(b);
         if (rc != SYM_OK)
             return rc;
     }
-    if (!vec_reserve(&b->deltas, 1, 2 * VARINT_MAX))
-        return SYM_ENOMEM;
-    b->deltas.len += put_delta((uint8_t *)b->deltas.data + b->deltas.len, b->delta_last, addr, idx);
-    if (addr < b->delta_last)
-        b->deltas_unsorted = true;
-    b->delta_last = addr;
-    b->n_deltas++;
-    return SYM_OK;
+    return stream_delta(b, addr, idx);
 }
 
 sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_program,
@@ -1541,11 +1562,8 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
         if (rc != SYM_OK)
             return rc;
         /* INITs in order and disjoint: every one is kept, with the list it was given. */
-        if (r->n_cfis == b->cfis.len) {
-            if (b->deltas_blob.len == 0 && !vec_append(&b->deltas_blob, "", 1))
-                return SYM_ENOMEM;
-            return SYM_OK;
-        }
+        if (r->n_cfis == b->cfis.len)
+            return start_delta_blob(b);
         rc = deltas_to_stream(b);
         if (rc != SYM_OK)
             return rc;
@@ -1560,7 +1578,7 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
         {stream, stream != NULL ? stream + b->deltas.len : NULL, false}, 0, 0, false};
     delta_next(&dr);
     b->deltas_blob.len = 0;
-    if (!vec_append(&b->deltas_blob, "", 1)) /* offset 0: the shared empty list */
+    if (start_delta_blob(b) != SYM_OK)
         return SYM_ENOMEM;
     struct bcfi *cfis = b->cfis.data;
     struct vec *mine = &b->scratch_deltas;
@@ -1574,12 +1592,8 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
         mine->len = 0;
         uint64_t prev = c->start;
         while (dr.ok && dr.addr < end) {
-            if (!vec_reserve(mine, sizeof(uint64_t), 2))
+            if (push_delta_pair(mine, dr.addr - prev, dr.rule) != SYM_OK)
                 return SYM_ENOMEM;
-            uint64_t *pair = (uint64_t *)mine->data + mine->len;
-            pair[0] = dr.addr - prev;
-            pair[1] = dr.rule;
-            mine->len += 2;
             prev = dr.addr;
             delta_next(&dr);
         }
