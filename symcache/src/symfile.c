@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,15 @@
  * is not worth a meeting: the caller's thread tokenizes it itself while the other one waits. */
 #define PIECE_BYTES       ((size_t)1 << 19)
 #define SMALL_PIECE_BYTES ((size_t)32 << 10)
-/* While the applier builds the tables, the tokenizing thread, between pieces, has the kernel
- * supply the pages the growing ones will be written into next (bld_rooms), this far ahead:
- * each fresh page (or huge page) costs a fault and a zeroing, which on the applier, the
- * thread that sets the pace, were an eighth of its time on a 150 MB file. */
+/* While the tokenizing thread is still at its piece, the applier, which would otherwise wait
+ * for it, has the kernel supply the pages its growing tables will be written into next
+ * (bld_rooms), this far ahead, ROOM_STEP_BYTES at a time: each fresh page (or huge page)
+ * costs a fault and a zeroing, an eighth of the applier's time on a 150 MB file when taken
+ * while writing. On the tokenizing thread instead, that work delayed the next piece whenever
+ * the tokenizer set the pace (all of a FUNC section): up to a third of a parse, on a machine
+ * slow to supply fresh memory. */
 #define ROOM_AHEAD_BYTES ((size_t)4 << 20)
+#define ROOM_STEP_BYTES  ((size_t)2 << 20)
 /* How many operations ahead the applier prefetches a function name's hash slot. */
 #define PREFETCH_OPS 16
 /* On one thread, operations are applied in batches of this many. */
@@ -51,6 +56,20 @@
 /* With threads == 0 the second thread starts once this much input has been fed (most symbol
  * files are small, and parse faster than a thread starts). */
 #define PIPELINE_MIN_INPUT ((uint64_t)4 << 20)
+/* The tokenizing thread's share of a shared piece starts at these many hundredths: of a piece
+ * of unwind records, whose other share it also builds, and of a piece of FUNC blocks, where
+ * the caller's thread also applies every operation of the piece before. Then it follows
+ * whichever thread waited: when the caller's thread finds the piece not yet done, the
+ * tokenizing thread's share of the next such piece is SHARE_STEP smaller, else that much
+ * larger, within [SHARE_MIN, SHARE_MAX]. How the work divides depends on the records and on
+ * the machine; on a 150 MB libxul-shaped file, every fixed share tried was slower than
+ * this. The image does not depend on where pieces are cut. */
+#define UNWIND_SHARE_START 25
+#define BLOCK_SHARE_START  70
+#define SHARE_STEP         2
+#define SHARE_MIN          10
+#define SHARE_MAX          95
+enum { SPLIT_NONE, SPLIT_UNWIND, SPLIT_BLOCK };
 
 /* One record for the main builder, or a warning, in file order. */
 enum op_kind {
@@ -66,10 +85,12 @@ enum op_kind {
     OP_MODULE_FIELD, /* a = field, name */
     OP_WARN,         /* c = the reason (a static string) */
     /* Only in the side list (run_piece), for the tokenizing thread: */
-    OP_CFI, /* a = address, b = size, flag = INIT, name = the rules */
-    OP_WIN, /* a = type, flag = has_program | allocates_bp << 1, d = offset in the arena of
-             * the eight numeric fields (u64), then the program (e bytes) */
-    OP_RAW, /* name = a line to parse as any other (followed by 8 zero bytes in the arena) */
+    OP_CFI,    /* a = address, b = size, flag = INIT, name = the rules */
+    OP_WIN,    /* a = type, flag = has_program | allocates_bp << 1, d = offset in the arena of
+                * the eight numeric fields (u64), then the program (e bytes) */
+    OP_RAW,    /* name = a line to parse as any other (followed by 8 zero bytes in the arena) */
+    OP_SLINES, /* c = first of d struct side_line_rec in the list's raw: line records */
+    OP_SFUNC,  /* a = address, b = size, c = parameter size, flag = m, name: a FUNC record */
 };
 
 /* Names are (d = offset, e = length) in the list's arena. line is the 1-based input line. */
@@ -85,6 +106,7 @@ struct oplist {
     struct vec lines; /* struct bline */
     struct vec inls;  /* struct binl */
     struct vec names; /* u32: MODULE (offset, length) pairs */
+    struct vec raw;   /* struct side_line_rec (side lists only) */
     /* A fatal error of the tokenizer, after the operations before it. */
     sym_err fatal;
     uint64_t fatal_line;
@@ -113,8 +135,9 @@ struct tok {
     bool stopped;        /* after a fatal error: the rest of the input is ignored */
     uint64_t newlines;   /* '\n' seen so far: the current line is newlines + 1 */
     uint64_t n_unknown;
-    uint64_t piece_lines, piece_unwind; /* lines, and STACK CFI / WIN lines, since reset */
-    struct vec tokens;                  /* u64: numeric fields of an INLINE record */
+    /* Since reset: lines; STACK CFI / WIN lines; FUNC and line records. */
+    uint64_t piece_lines, piece_unwind, piece_block;
+    struct vec tokens; /* u64: numeric fields of an INLINE record */
 };
 
 struct sym_parser {
@@ -141,14 +164,17 @@ struct sym_parser {
     bool job, job_done, quit;
     bool job_populate;     /* the job is populate_pages(job_data, job_len), not a piece */
     struct side *job_side; /* applied by the thread before the job's piece (NULL: none) */
-    /* After a piece, once it is done, the thread populates these (see ROOM_AHEAD_BYTES). */
-    struct bld_room job_rooms[BLD_ROOMS];
-    size_t job_n_rooms;
+    /* Set by the thread as soon as its piece is tokenized: the applier stops preparing rooms
+     * (see ROOM_AHEAD_BYTES). A hint only; job_done, under mu, is what is waited for. */
+    atomic_bool piece_done;
 
     /* The caller's shares of pieces of unwind records (see side_tokenize): side_tok
      * tokenizes one into sides[k] (only its out, newlines and stopped are used) while the
      * tokenizing thread applies the previous one, sides[1 - k]. */
-    bool split_next;   /* the last piece was unwind records: share the next one */
+    /* How the next piece is shared, and how the one in flight was (SPLIT_*), and the
+     * tokenizing thread's share of each kind, in hundredths (see SHARE_STEP). */
+    unsigned split_next, split_in_flight;
+    unsigned share[3];
     bool side_pending; /* sides[side_last] awaits the next piece's job */
     unsigned side_last;
     struct tok side_tok;
@@ -190,7 +216,7 @@ static void direct_flush(void *ctx, struct oplist *l);
 /* Empties a list, keeping its memory. */
 static void oplist_clear(struct oplist *l)
 {
-    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = 0;
+    l->ops.len = l->arena.len = l->lines.len = l->inls.len = l->names.len = l->raw.len = 0;
     l->fatal = SYM_OK;
 }
 
@@ -201,6 +227,7 @@ static void oplist_free(struct oplist *l)
     vec_free(&l->lines);
     vec_free(&l->inls);
     vec_free(&l->names);
+    vec_free(&l->raw);
 }
 
 sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **out)
@@ -210,6 +237,8 @@ sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **ou
     struct sym_parser *p = sym_calloc(1, sizeof(*p));
     if (p == NULL)
         return SYM_ENOMEM;
+    p->share[SPLIT_UNWIND] = UNWIND_SHARE_START;
+    p->share[SPLIT_BLOCK] = BLOCK_SHARE_START;
     if (opts != NULL)
         p->opts = *opts;
     else
@@ -645,25 +674,33 @@ static enum line_result ubuilt(struct tok *t, sym_err rc, uint64_t nul_before, c
     return LINE_FATAL;
 }
 
-/* <address> <size> <line> <file_id>; *well_formed tells a syntactically valid record. */
-static enum line_result line_record(struct tok *t, struct lc *c, const char **why,
-                                    bool *well_formed)
-{
+/* The fields of a line record: <address> <size> <line> <file_id>. */
+struct line_rec {
     uint64_t addr, size;
     uint32_t line, file;
-    if (!hex_field(c, &addr) || !hex_field(c, &size) || !dec_field(c, &line) ||
-        !dec_field(c, &file) || !at_end(c)) {
-        *why = "malformed line record";
-        return LINE_BAD;
-    }
-    *well_formed = true;
+};
+
+/* A line record split into fields on the caller's thread (a side list's raw). */
+struct side_line_rec {
+    struct line_rec r;
+    uint64_t line; /* the 1-based input line */
+};
+
+static inline bool line_fields(struct lc *c, struct line_rec *r)
+{
+    return hex_field(c, &r->addr) && hex_field(c, &r->size) && dec_field(c, &r->line) &&
+           dec_field(c, &r->file) && at_end(c);
+}
+
+static inline enum line_result line_build(struct tok *t, const struct line_rec *r, const char **why)
+{
     struct vec *lines = &t->out->lines;
     if (!vec_reserve(lines, sizeof(struct bline), 1)) {
         tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
         return LINE_FATAL;
     }
     bool keep;
-    sym_err rc = front_line(&t->front, addr, size, line, file,
+    sym_err rc = front_line(&t->front, r->addr, r->size, r->line, r->file,
                             (struct bline *)lines->data + lines->len, &keep, why);
     if (rc == SYM_EPARSE)
         return LINE_BAD;
@@ -681,29 +718,50 @@ static enum line_result line_record(struct tok *t, struct lc *c, const char **wh
     return LINE_OK;
 }
 
-static enum line_result func_record(struct tok *t, struct lc *c, const char **why)
+/* *well_formed tells a syntactically valid record. */
+static enum line_result line_record(struct tok *t, struct lc *c, const char **why,
+                                    bool *well_formed)
 {
-    bool m = multiple_flag(c);
+    struct line_rec r;
+    if (!line_fields(c, &r)) {
+        *why = "malformed line record";
+        return LINE_BAD;
+    }
+    *well_formed = true;
+    t->piece_block++;
+    return line_build(t, &r, why);
+}
+
+/* The fields of a FUNC record after "FUNC". */
+struct func_rec {
+    bool m;
     uint64_t addr, size, param;
     const char *name;
     size_t n;
-    if (!hex_field(c, &addr) || !hex_field(c, &size) || !hex_field(c, &param) ||
-        !rest_field(c, &name, &n)) {
-        *why = "malformed FUNC record";
-        return LINE_BAD;
-    }
+};
+
+static inline bool func_fields(struct lc *c, struct func_rec *r)
+{
+    r->m = multiple_flag(c);
+    return hex_field(c, &r->addr) && hex_field(c, &r->size) && hex_field(c, &r->param) &&
+           rest_field(c, &r->name, &r->n);
+}
+
+static enum line_result func_build(struct tok *t, const struct func_rec *r)
+{
     t->header_zone = false;
     const char *reason = NULL;
-    enum func_verdict v = front_func(&t->front, addr, size, param, &reason);
-    struct op *o = emit_named(t, OP_FUNC, v == FUNC_KEEP ? name : "", v == FUNC_KEEP ? n : 0);
+    enum func_verdict v = front_func(&t->front, r->addr, r->size, r->param, &reason);
+    size_t n = v == FUNC_KEEP ? r->n : 0;
+    struct op *o = emit_named(t, OP_FUNC, v == FUNC_KEEP ? r->name : "", n);
     if (o == NULL)
         return LINE_FATAL;
-    o->a = addr;
-    o->flag = (uint8_t)(m | (unsigned)v << 2);
+    o->a = r->addr;
+    o->flag = (uint8_t)(r->m | (unsigned)v << 2);
     if (v == FUNC_REJECT) {
         o->c = (uint64_t)(uintptr_t)reason;
     } else if (v == FUNC_KEEP) {
-        o->b = size | param << 32;
+        o->b = r->size | r->param << 32;
         /* The name's NUL bytes and hash here, off the builder's thread. An empty name has no
          * copy (and the arena may have no buffer yet). */
         char *copy = n ? (char *)t->out->arena.data + o->d : (char *)"";
@@ -716,6 +774,17 @@ static enum line_result func_record(struct tok *t, struct lc *c, const char **wh
         o->c = hash_bytes(copy, n);
     }
     return emitted(t);
+}
+
+static enum line_result func_record(struct tok *t, struct lc *c, const char **why)
+{
+    struct func_rec r;
+    if (!func_fields(c, &r)) {
+        *why = "malformed FUNC record";
+        return LINE_BAD;
+    }
+    t->piece_block++;
+    return func_build(t, &r);
 }
 
 static enum line_result public_record(struct tok *t, struct lc *c, const char **why)
@@ -824,6 +893,7 @@ static enum line_result inline_record(struct tok *t, struct lc *c, const char **
         *why = "malformed INLINE record";
         return LINE_BAD;
     }
+    t->piece_block++;
     size_t n_ranges = (k - hdr) / 2;
     t->tokens.len = 0;
     if (!vec_reserve(&t->tokens, sizeof(uint64_t), 2 * n_ranges)) {
@@ -1306,10 +1376,6 @@ static void tokenize_end(struct tok *t)
  * calls in the same order as when one thread parses everything, so the image is the same.
  * ========================================================================================== */
 
-/* The tokenizing thread's share of a shared piece, in hundredths: it also builds the records
- * of the other share. */
-#define SIDE_SPLIT_PERCENT 25
-
 /* The number of '\n' in [s, s + n). */
 static uint64_t count_newlines(const char *s, size_t n)
 {
@@ -1333,10 +1399,60 @@ static uint64_t count_newlines(const char *s, size_t n)
     return c;
 }
 
+/* A line record of the side part, at the end of the list's last OP_SLINES. */
+static void side_line_record(struct tok *t, const struct line_rec *r)
+{
+    struct oplist *l = t->out;
+    struct op *last = l->ops.len ? (struct op *)l->ops.data + l->ops.len - 1 : NULL;
+    if (last == NULL || last->kind != OP_SLINES) {
+        last = push_op(t, OP_SLINES);
+        if (last == NULL)
+            return;
+        last->c = l->raw.len;
+        last->d = 0;
+    }
+    struct side_line_rec *rec = vec_push(&l->raw, sizeof(*rec));
+    if (rec == NULL) {
+        tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
+        return;
+    }
+    rec->r = *r;
+    rec->line = t->newlines + 1;
+    last->d++;
+}
+
 /* One line of the side part; the bytes up to avail are readable. */
 static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
     struct lc c = {s, s + n, avail};
+    /* Line and FUNC records are only split into fields here: what they do depends on the
+     * block they are in, known on the tokenizing thread. A malformed one is passed on as any
+     * other line, for that thread to warn about. */
+    if (s[0] == 'F' && KEYWORD(&c, "FUNC")) {
+        struct func_rec r;
+        if (func_fields(&c, &r)) {
+            t->piece_lines++;
+            t->piece_block++;
+            struct op *o = emit_named(t, OP_SFUNC, r.name, r.n);
+            if (o != NULL) {
+                o->a = r.addr;
+                o->b = r.size;
+                o->c = r.param;
+                o->flag = r.m;
+            }
+            return;
+        }
+        c.p = s;
+    } else if (hexval[(unsigned char)s[0]] != 0) {
+        struct line_rec r;
+        if (line_fields(&c, &r)) {
+            t->piece_lines++;
+            t->piece_block++;
+            side_line_record(t, &r);
+            return;
+        }
+        c.p = s;
+    }
     bool stack = s[0] == 'S' && KEYWORD(&c, "STACK");
     if (stack && KEYWORD(&c, "CFI")) {
         t->piece_lines++; /* other lines are counted where they are parsed (OP_RAW) */
@@ -1450,6 +1566,16 @@ static void apply_side(struct tok *t, const struct side *sd)
             memcpy(r.f, arena + o->d, sizeof(r.f));
             if (win_build(t, &r, &why) == LINE_BAD)
                 tok_warn(t, why ? why : "malformed line");
+        } else if (o->kind == OP_SLINES) {
+            const struct side_line_rec *rec = (const struct side_line_rec *)l->raw.data + o->c;
+            for (uint32_t k = 0; k < o->d && !t->stopped; k++) {
+                t->newlines = rec[k].line - 1;
+                if (line_build(t, &rec[k].r, &why) == LINE_BAD)
+                    tok_warn(t, why ? why : "malformed line");
+            }
+        } else if (o->kind == OP_SFUNC) {
+            struct func_rec r = {o->flag != 0, o->a, o->b, o->c, arena + o->d, o->e};
+            func_build(t, &r);
         } else if (o->kind == OP_RAW) {
             process_line(t, arena + o->d, o->e, arena + o->d + o->e + 8);
         } else {
@@ -1526,6 +1652,8 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
     case OP_CFI:
     case OP_WIN:
     case OP_RAW:
+    case OP_SLINES:
+    case OP_SFUNC:
         break; /* only in the side list */
     }
     return SYM_EINTERNAL;
@@ -1620,10 +1748,6 @@ static void *tokenizer_main(void *arg)
         size_t len = p->job_len;
         bool populate = p->job_populate;
         const struct side *side = p->job_side;
-        struct bld_room rooms[BLD_ROOMS];
-        size_t n_rooms = p->job_n_rooms;
-        memcpy(rooms, p->job_rooms, sizeof(rooms));
-        p->job_n_rooms = 0;
         pthread_mutex_unlock(&p->mu);
         if (side != NULL)
             apply_side(&p->t, side);
@@ -1633,19 +1757,11 @@ static void *tokenizer_main(void *arg)
             tokenize(&p->t, data, len);
         else
             tokenize_end(&p->t);
+        atomic_store_explicit(&p->piece_done, true, memory_order_relaxed);
         pthread_mutex_lock(&p->mu);
         p->job = false;
         p->job_done = true;
         pthread_cond_broadcast(&p->cv);
-        if (n_rooms > 0) {
-            /* After the piece is handed back, so that the applier never waits for this. The
-             * tables may have moved meanwhile: populating leaves contents unchanged, so at worst
-             * it supplies pages to whatever is mapped there now, or fails. */
-            pthread_mutex_unlock(&p->mu);
-            for (size_t i = 0; i < n_rooms; i++)
-                populate_pages((const char *)rooms[i].at, rooms[i].n);
-            pthread_mutex_lock(&p->mu);
-        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -1690,6 +1806,7 @@ static void post_job(struct sym_parser *p, const char *data, size_t len, bool po
     p->job_side = side;
     p->job_done = false;
     p->job = true;
+    atomic_store_explicit(&p->piece_done, false, memory_order_relaxed);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -1705,17 +1822,54 @@ static void wait_job(struct sym_parser *p)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Until the thread has tokenized its piece, populates the rooms of the main builder's tables
+ * (see ROOM_AHEAD_BYTES). */
+static void prepare_rooms(struct sym_parser *p)
+{
+    struct bld_room rooms[BLD_ROOMS];
+    size_t n = bld_rooms(&p->b, ROOM_AHEAD_BYTES, rooms);
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t at = rooms[i].at, end = at + rooms[i].n;
+        while (at < end) {
+            if (atomic_load_explicit(&p->piece_done, memory_order_relaxed))
+                return;
+            uintptr_t next = (at + ROOM_STEP_BYTES) & ~(uintptr_t)(ROOM_STEP_BYTES - 1);
+            if (next > end)
+                next = end;
+            populate_pages((const char *)at, next - at);
+            at = next;
+        }
+    }
+}
+
 /* Waits for the piece the thread is tokenizing, if any, and queues its list for the applier.
  * Whether the next piece is shared is decided from that piece's lines. */
 static void complete_piece(struct sym_parser *p)
 {
     if (!p->in_flight)
         return;
+    bool thread_behind = !atomic_load_explicit(&p->piece_done, memory_order_relaxed);
+    prepare_rooms(p);
     wait_job(p);
     p->in_flight = p->in_flight_borrowed = false;
+    if (p->split_in_flight != SPLIT_NONE) {
+        unsigned *share = &p->share[p->split_in_flight];
+        if (thread_behind)
+            *share = *share >= SHARE_MIN + SHARE_STEP ? *share - SHARE_STEP : SHARE_MIN;
+        else
+            *share = *share + SHARE_STEP <= SHARE_MAX ? *share + SHARE_STEP : SHARE_MAX;
+        p->split_in_flight = SPLIT_NONE;
+    }
     uint64_t lines = p->t.piece_lines + p->side_tok.piece_lines,
-             unwind = p->t.piece_unwind + p->side_tok.piece_unwind;
-    p->split_next = p->job_data != NULL && lines >= 64 && unwind * 16 >= lines * 15;
+             unwind = p->t.piece_unwind + p->side_tok.piece_unwind,
+             block = p->t.piece_block + p->side_tok.piece_block;
+    p->split_next = SPLIT_NONE;
+    if (p->job_data != NULL && lines >= 64) {
+        if (unwind * 16 >= lines * 15)
+            p->split_next = SPLIT_UNWIND;
+        else if (block * 16 >= lines * 15)
+            p->split_next = SPLIT_BLOCK;
+    }
     p->pending[p->fill] = true;
     p->fill = 1 - p->fill;
 }
@@ -1750,17 +1904,18 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len, bool b
     }
     /* A piece of unwind records is shared (see side_tokenize): cut after a line break. */
     size_t own = len;
-    if (p->split_next && data != NULL && p->t.started && !p->t.stopped) {
-        size_t from = len / 100 * SIDE_SPLIT_PERCENT;
+    if (p->split_next != SPLIT_NONE && data != NULL && p->t.started && !p->t.stopped) {
+        size_t from = len / 100 * p->share[p->split_next];
         const char *nl = memchr(data + from, '\n', len - from);
-        if (nl != NULL && (size_t)(nl + 1 - data) < len)
+        if (nl != NULL && (size_t)(nl + 1 - data) < len) {
             own = (size_t)(nl + 1 - data);
+            p->split_in_flight = p->split_next;
+        }
     }
     /* The thread is idle: its state can be read. */
     uint64_t newlines = prev != NULL ? prev->newlines : p->t.newlines;
-    p->job_n_rooms = bld_rooms(&p->b, ROOM_AHEAD_BYTES, p->job_rooms);
-    p->t.piece_lines = p->t.piece_unwind = 0;
-    p->side_tok.piece_lines = p->side_tok.piece_unwind = 0;
+    p->t.piece_lines = p->t.piece_unwind = p->t.piece_block = 0;
+    p->side_tok.piece_lines = p->side_tok.piece_unwind = p->side_tok.piece_block = 0;
     post_job(p, data, own, false, prev);
     p->in_flight = true;
     p->in_flight_borrowed = borrowed;

@@ -94,13 +94,17 @@ static void test_memory_follows_output(void)
     T_ASSERT_OK(sym_parser_new(NULL, &p));
     static const char head[] = "MODULE Linux x86_64 ID big\nFILE 7 a.c\nFUNC 1000 0 0 empty\n";
     T_ASSERT_OK(sym_parser_feed(p, head, sizeof(head) - 1));
-    /* Warm up (the line carried between chunks and other small buffers reach their size). */
-    T_ASSERT_OK(sym_parser_feed(p, chunk, n));
+    /* Warm up: the line carried between chunks, and the per-piece buffers of both threads
+     * (the thread starts after a few megabytes), reach their size. */
+    for (int i = 0; i < 256; i++)
+        T_ASSERT_OK(sym_parser_feed(p, chunk, n));
     size_t before = mallinfo2().uordblks;
     for (int i = 0; i < 1024; i++)
         T_ASSERT_OK(sym_parser_feed(p, chunk, n));
     size_t after = mallinfo2().uordblks;
-    T_ASSERT(after < before + 64 * 1024);
+    /* The per-piece buffers may still grow a little as the share of a piece each thread
+     * takes adapts (bounded by the piece size); growth with the input would be megabytes. */
+    T_ASSERT(after < before + 1024 * 1024);
     struct sym_buf img;
     sym_buf_init(&img, 0);
     struct sym_parse_stats st;

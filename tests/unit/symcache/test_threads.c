@@ -99,6 +99,14 @@ static void generate(struct text *t, uint64_t seed, unsigned n_funcs, bool messy
             case 6:
                 putf(t, "FILE 99 late_file.cpp\n");
                 break;
+            case 7:
+                putf(t, "FUNC %llx 8 0 ", (unsigned long long)addr + 1);
+                put(t, "nul\0func\n", 9);
+                break;
+            case 8:
+                putf(t, "PUBLIC %llx 0 p\n%llx 4 1 1\n", (unsigned long long)addr,
+                     (unsigned long long)addr);
+                break;
             default:
                 break;
             }
