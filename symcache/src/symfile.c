@@ -1580,7 +1580,7 @@ static void apply_side(struct tok *t, const struct side *sd)
                     tok_warn(t, why ? why : "malformed line");
             }
         } else if (o->kind == OP_SFUNC) {
-            struct func_rec r = {o->flag != 0, o->a, o->b, o->c, arena + o->d, o->e};
+            struct func_rec r = {o->flag != 0, o->a, o->b, o->c, o->e ? arena + o->d : "", o->e};
             func_build(t, &r);
         } else if (o->kind == OP_RAW) {
             process_line(t, arena + o->d, o->e, arena + o->d + o->e + 8);
