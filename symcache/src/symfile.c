@@ -135,7 +135,7 @@ struct tok {
     bool stopped;        /* after a fatal error: the rest of the input is ignored */
     uint64_t newlines;   /* '\n' seen so far: the current line is newlines + 1 */
     uint64_t n_unknown;
-    /* Since reset: lines; STACK CFI / WIN lines; FUNC and line records. */
+    /* Since reset: lines; STACK CFI / WIN lines; FUNC, line and INLINE records. */
     uint64_t piece_lines, piece_unwind, piece_block;
     struct vec tokens; /* u64: numeric fields of an INLINE record */
 };
@@ -168,11 +168,11 @@ struct sym_parser {
      * (see ROOM_AHEAD_BYTES). A hint only; job_done, under mu, is what is waited for. */
     atomic_bool piece_done;
 
-    /* The caller's shares of pieces of unwind records (see side_tokenize): side_tok
-     * tokenizes one into sides[k] (only its out, newlines and stopped are used) while the
-     * tokenizing thread applies the previous one, sides[1 - k]. */
-    /* How the next piece is shared, and how the one in flight was (SPLIT_*), and the
-     * tokenizing thread's share of each kind, in hundredths (see SHARE_STEP). */
+    /* The caller's shares of shared pieces (see side_tokenize): side_tok tokenizes one into
+     * sides[k] (only its out, newlines and stopped are used) while the tokenizing thread
+     * applies the previous one, sides[1 - k]. How the next piece is shared, and how the one
+     * in flight was (SPLIT_*), and the tokenizing thread's share of each kind, in hundredths
+     * (see SHARE_STEP). */
     unsigned split_next, split_in_flight;
     unsigned share[3];
     bool side_pending; /* sides[side_last] awaits the next piece's job */
@@ -1719,8 +1719,9 @@ static void direct_flush(void *ctx, struct oplist *l)
  * ========================================================================================== */
 
 /* Has the kernel supply the missing pages of [p, p + n) without changing what is there: the
- * image's memory, while the caller's thread writes the image from its start. From the end
- * down, a few megabytes per call, so that the two threads meet in the middle instead of the
+ * image's memory, on the second thread while the caller's thread writes the image from its
+ * start, or the rooms of the growing tables (prepare_rooms). From the end down, a few
+ * megabytes per call, so that for the image the two threads meet in the middle instead of the
  * writer catching up and faulting the same pages. A hint; kernels without
  * MADV_POPULATE_WRITE (before 5.14) refuse it and nothing happens. */
 static void populate_pages(const char *p, size_t n)
@@ -1908,7 +1909,8 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len, bool b
         apply_list(p, &p->lists[fill]);
         return;
     }
-    /* A piece of unwind records is shared (see side_tokenize): cut after a line break. */
+    /* A piece of unwind records or of FUNC blocks is shared (see side_tokenize): cut after a
+     * line break. */
     size_t own = len;
     if (p->split_next != SPLIT_NONE && data != NULL && p->t.started && !p->t.stopped) {
         size_t from = len / 100 * p->share[p->split_next];
