@@ -24,6 +24,18 @@ sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts)
     return strtab_init(&b->strings, max);
 }
 
+/* About one distinct string per this many bytes of text: the names of FUNC, PUBLIC, FILE and
+ * INLINE_ORIGIN records of a libxul-shaped file (a FUNC block of line records, and its unwind
+ * records, come to some 400 bytes). Fewer strings leave the index sparse; more make it grow. */
+#define INPUT_BYTES_PER_STRING 512
+
+void bld_expect_input(struct builder *b, uint64_t bytes)
+{
+    uint64_t n = bytes / INPUT_BYTES_PER_STRING;
+    /* Growing as the strings come is the fallback when the memory cannot be had now. */
+    (void)strtab_reserve(&b->strings, n < SIZE_MAX ? (size_t)n : SIZE_MAX);
+}
+
 void bld_cleanup(struct builder *b)
 {
     strtab_cleanup(&b->strings);

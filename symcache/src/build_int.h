@@ -37,6 +37,11 @@ sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str 
  * (it is not scanned for one). */
 sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t h, bool no_nul,
                              struct img_str *out);
+/* Sizes the index for n_strings strings in all, so that it need not grow (and rehash
+ * everything it holds) while they are added; at most STRTAB_RESERVE_MAX_SLOTS slots. Returns
+ * SYM_OK or SYM_ENOMEM (the table is then unchanged and still grows as it fills). */
+#define STRTAB_RESERVE_MAX_SLOTS ((size_t)1 << 24)
+sym_err strtab_reserve(struct strtab *t, size_t n_strings);
 /* Starts loading the slot that string hash h will probe first (a hint; see bld_func). */
 void strtab_prefetch(const struct strtab *t, uint64_t h);
 
@@ -262,6 +267,8 @@ sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool 
 
 sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts);
 void bld_cleanup(struct builder *b);
+/* A hint that about bytes of text are to come: the string index is sized for them. */
+void bld_expect_input(struct builder *b, uint64_t bytes);
 
 /* Each returns SYM_OK; SYM_EPARSE when the record is rejected (b->warn says why; the caller
  * counts a warning); or a fatal SYM_ENOMEM / SYM_ELIMIT. Strings are copied. */

@@ -48,9 +48,9 @@ void strtab_drop_index(struct strtab *t)
     t->n_slots = t->n_used = 0;
 }
 
-static sym_err strtab_grow(struct strtab *t)
+/* Moves the index to n slots (a power of two, more than twice n_used). */
+static sym_err strtab_rehash(struct strtab *t, size_t n)
 {
-    size_t n = t->n_slots * 2;
     uint64_t *slots = slots_new(n);
     if (slots == NULL)
         return SYM_ENOMEM;
@@ -68,6 +68,19 @@ static sym_err strtab_grow(struct strtab *t)
     t->slots = slots;
     t->n_slots = n;
     return SYM_OK;
+}
+
+static sym_err strtab_grow(struct strtab *t)
+{
+    return strtab_rehash(t, t->n_slots * 2);
+}
+
+sym_err strtab_reserve(struct strtab *t, size_t n_strings)
+{
+    size_t n = t->n_slots;
+    while (n / 2 < n_strings && n < STRTAB_RESERVE_MAX_SLOTS)
+        n *= 2;
+    return n > t->n_slots ? strtab_rehash(t, n) : SYM_OK;
 }
 
 void strtab_prefetch(const struct strtab *t, uint64_t h)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -56,6 +57,10 @@
 /* With threads == 0 the second thread starts once this much input has been fed (most symbol
  * files are small, and parse faster than a thread starts). */
 #define PIPELINE_MIN_INPUT ((uint64_t)4 << 20)
+/* A thread that would wait for the other first spins this long: a piece takes a few hundred
+ * microseconds, and on a virtual machine a thread put to sleep took tens of microseconds to
+ * wake, twice per piece. */
+#define SPIN_SECONDS 200e-6
 /* The tokenizing thread's share of a shared piece starts at these many hundredths: of a piece
  * of unwind records, whose other share it also builds, and of a piece of FUNC blocks, where
  * the caller's thread also applies every operation of the piece before. Then it follows
@@ -157,6 +162,7 @@ struct sym_parser {
     /* The tokenizer's thread, when there is one. */
     bool threaded;
     bool thread_tried;
+    uint64_t input_ahead; /* bytes the caller is known to be about to feed (0: unknown) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -164,9 +170,12 @@ struct sym_parser {
     bool job, job_done, quit;
     bool job_populate;     /* the job is populate_pages(job_data, job_len), not a piece */
     struct side *job_side; /* applied by the thread before the job's piece (NULL: none) */
-    /* Set by the thread as soon as its piece is tokenized: the applier stops preparing rooms
-     * (see ROOM_AHEAD_BYTES). A hint only; job_done, under mu, is what is waited for. */
-    atomic_bool piece_done;
+    /* Counts of jobs posted and done, read without mu: the idle thread watches the first for
+     * a while before it sleeps (see SPIN_SECONDS), the waiting applier the second; and the
+     * applier stops preparing rooms as soon as the job is done (see ROOM_AHEAD_BYTES). Hints
+     * only: job and job_done, under mu, are what is waited for. */
+    atomic_uint jobs_posted, jobs_done;
+    unsigned jobs_done_at_post; /* jobs_done when the last job was posted */
 
     /* The caller's shares of shared pieces (see side_tokenize): side_tok tokenizes one into
      * sides[k] (only its out, newlines and stopped are used) while the tokenizing thread
@@ -1742,11 +1751,51 @@ static void populate_pages(const char *p, size_t n)
 #endif
 }
 
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline void cpu_relax(void)
+{
+#ifdef __SSE2__
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Spins until *flag differs from seen (true) or SPIN_SECONDS have passed (false). */
+static bool spin_while_equal(const atomic_uint *flag, unsigned seen)
+{
+    double until = 0;
+    for (unsigned i = 0; atomic_load_explicit(flag, memory_order_acquire) == seen; i++) {
+        cpu_relax();
+        if (i % 64 == 63) {
+            double now = monotonic_s();
+            if (until == 0)
+                until = now + SPIN_SECONDS;
+            else if (now > until)
+                return false;
+        }
+    }
+    return true;
+}
+
 static void *tokenizer_main(void *arg)
 {
     struct sym_parser *p = arg;
+    unsigned seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
+        if (!p->job && !p->quit) {
+            pthread_mutex_unlock(&p->mu);
+            (void)spin_while_equal(&p->jobs_posted, seen);
+            pthread_mutex_lock(&p->mu);
+        }
+        seen = atomic_load_explicit(&p->jobs_posted, memory_order_relaxed);
         while (!p->job && !p->quit)
             pthread_cond_wait(&p->cv, &p->mu);
         if (p->quit)
@@ -1764,7 +1813,7 @@ static void *tokenizer_main(void *arg)
             tokenize(&p->t, data, len);
         else
             tokenize_end(&p->t);
-        atomic_store_explicit(&p->piece_done, true, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->jobs_done, 1, memory_order_release);
         pthread_mutex_lock(&p->mu);
         p->job = false;
         p->job_done = true;
@@ -1772,6 +1821,12 @@ static void *tokenizer_main(void *arg)
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+/* Whether the job last posted is done (a hint, see jobs_done). */
+static bool job_finished(struct sym_parser *p)
+{
+    return atomic_load_explicit(&p->jobs_done, memory_order_relaxed) != p->jobs_done_at_post;
 }
 
 /* Allocates input piece i if it is not there yet; false when out of memory. */
@@ -1813,7 +1868,8 @@ static void post_job(struct sym_parser *p, const char *data, size_t len, bool po
     p->job_side = side;
     p->job_done = false;
     p->job = true;
-    atomic_store_explicit(&p->piece_done, false, memory_order_relaxed);
+    p->jobs_done_at_post = atomic_load_explicit(&p->jobs_done, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->jobs_posted, 1, memory_order_release);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -1823,6 +1879,7 @@ static void wait_job(struct sym_parser *p)
 {
     if (!p->threaded)
         return;
+    (void)spin_while_equal(&p->jobs_done, p->jobs_done_at_post);
     pthread_mutex_lock(&p->mu);
     while (!p->job_done)
         pthread_cond_wait(&p->cv, &p->mu);
@@ -1838,7 +1895,7 @@ static void prepare_rooms(struct sym_parser *p)
     for (size_t i = 0; i < n; i++) {
         uintptr_t at = rooms[i].at, end = at + rooms[i].n;
         while (at < end) {
-            if (atomic_load_explicit(&p->piece_done, memory_order_relaxed))
+            if (job_finished(p))
                 return;
             uintptr_t next = (at + ROOM_STEP_BYTES) & ~(uintptr_t)(ROOM_STEP_BYTES - 1);
             if (next > end)
@@ -1855,7 +1912,7 @@ static void complete_piece(struct sym_parser *p)
 {
     if (!p->in_flight)
         return;
-    bool thread_behind = !atomic_load_explicit(&p->piece_done, memory_order_relaxed);
+    bool thread_behind = !job_finished(p);
     prepare_rooms(p);
     wait_job(p);
     p->in_flight = p->in_flight_borrowed = false;
@@ -1995,7 +2052,8 @@ static sym_err take_input(struct sym_parser *p, size_t len)
     }
     p->st.input_bytes += len;
     if (!p->thread_tried && p->opts.threads != 1 &&
-        (p->opts.threads >= 2 || p->st.input_bytes >= PIPELINE_MIN_INPUT) && !p->t.stopped) {
+        (p->opts.threads >= 2 || p->st.input_bytes + p->input_ahead >= PIPELINE_MIN_INPUT) &&
+        !p->t.stopped) {
         p->thread_tried = true; /* once: a parser that cannot have a thread stays on one */
         if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
             (void)start_thread(p);
@@ -2080,6 +2138,15 @@ sym_err sym_parser_commit(struct sym_parser *p, size_t len)
 
 sym_err sym_parser_feed_fd(struct sym_parser *p, int fd)
 {
+    /* A file known to be large has the second thread from its first piece. */
+    struct stat sb;
+    if (p != NULL && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        off_t at = lseek(fd, 0, SEEK_CUR);
+        if (at >= 0 && sb.st_size > at && p->st.input_bytes == 0 && p->fatal == SYM_OK) {
+            p->input_ahead = (uint64_t)(sb.st_size - at);
+            bld_expect_input(&p->b, p->input_ahead);
+        }
+    }
     for (;;) {
         void *buf = NULL;
         size_t cap = 0;
