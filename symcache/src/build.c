@@ -715,27 +715,29 @@ sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool 
  * PUBLIC, STACK CFI, STACK WIN
  * ========================================================================================== */
 
-sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multiple,
-                   const char *name, size_t n)
+sym_err bld_public(struct builder *b, const struct bld_public_rec *r)
 {
     sym_err rc = close_func(b); /* a PUBLIC ends the FUNC block, as in Breakpad */
     if (rc != SYM_OK)
         return rc;
     b->read.publics++;
-    if (addr == 0)
+    if (r->addr == 0)
         return SYM_OK; /* e.g. `PUBLIC 0 0 _mh_execute_header`: dropped, as Breakpad does */
-    if (param > UINT32_MAX)
+    if (r->param > UINT32_MAX)
         return reject(b, "PUBLIC parameter size over 32 bits");
+    if (r->had_nul)
+        b->strings.nul_replaced++; /* counted on this line, as a warning */
     struct img_str s;
-    rc = strtab_intern(&b->strings, name, n, &s);
+    rc = strtab_intern_hashed(&b->strings, r->n ? r->name : "", r->n, r->hash, true, &s);
     if (rc != SYM_OK)
         return rc;
     struct bpub *p = vec_push(&b->pubs, sizeof(*p));
     if (p == NULL)
         return SYM_ENOMEM;
-    *p = (struct bpub){.addr = addr,
-                       .rec = {s.off, s.len, (uint32_t)param, multiple ? IMG_PUB_MULTIPLE : 0},
-                       .seq = b->seq++};
+    *p =
+        (struct bpub){.addr = r->addr,
+                      .rec = {s.off, s.len, (uint32_t)r->param, r->multiple ? IMG_PUB_MULTIPLE : 0},
+                      .seq = b->seq++};
     return SYM_OK;
 }
 

@@ -313,8 +313,15 @@ sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32
 void bld_prefetch_lines(const struct builder *b, const struct bline *lines, size_t n);
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
                    uint32_t n_files, uint32_t n_origins);
-sym_err bld_public(struct builder *b, uint64_t addr, uint64_t param, bool multiple,
-                   const char *name, size_t n);
+/* A PUBLIC record: name has no NUL byte (had_nul: some were replaced) and hash is
+ * hash_bytes(name, n). */
+struct bld_public_rec {
+    uint64_t addr, param, hash;
+    bool multiple, had_nul;
+    const char *name;
+    size_t n;
+};
+sym_err bld_public(struct builder *b, const struct bld_public_rec *r);
 sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char *rule, size_t n);
 sym_err bld_cfi_delta(struct builder *b, uint64_t addr, const char *rule, size_t n);
 /* f: the nine numeric fields after the type (rva .. max_stack), then has_program. */

@@ -81,7 +81,7 @@ enum op_kind {
     OP_LINES,  /* c = first of d struct bline in the list's lines, a = dense file ids so far */
     OP_FUNC,   /* a = address, flag = m | had_nul << 1 | verdict << 2, name; FUNC_KEEP:
                 * b = size | parameter size << 32, c = name hash; FUNC_REJECT: c = reason */
-    OP_PUBLIC, /* a = address, b = parameter size, flag = m, name */
+    OP_PUBLIC, /* a = address, b = parameter size, flag = m | had_nul << 1, c = name hash, name */
     OP_FILE,   /* a = dense index, name, c = name hash */
     OP_ORIGIN, /* a = dense index, name, c = name hash */
     OP_INLINE, /* a = depth, c = first of d struct binl in the list's inls,
@@ -756,6 +756,22 @@ static inline bool func_fields(struct lc *c, struct func_rec *r)
            rest_field(c, &r->name, &r->n);
 }
 
+/* The NUL bytes (replaced by '_', flag bit 1 set) and hash (c) of the name of o, here, off the
+ * builder's thread, which can then prefetch the name's slot. An empty name has no copy (and
+ * the arena may have no buffer yet). */
+static void hash_name(struct tok *t, struct op *o)
+{
+    size_t n = o->e;
+    char *copy = n ? (char *)t->out->arena.data + o->d : (char *)"";
+    char *z = n ? memchr(copy, '\0', n) : NULL;
+    if (z != NULL) {
+        o->flag |= 2;
+        for (; z != NULL; z = memchr(z, '\0', (size_t)(copy + n - z)))
+            *z = '_';
+    }
+    o->c = hash_bytes(copy, n);
+}
+
 static enum line_result func_build(struct tok *t, const struct func_rec *r)
 {
     t->header_zone = false;
@@ -771,16 +787,7 @@ static enum line_result func_build(struct tok *t, const struct func_rec *r)
         o->c = (uint64_t)(uintptr_t)reason;
     } else if (v == FUNC_KEEP) {
         o->b = r->size | r->param << 32;
-        /* The name's NUL bytes and hash here, off the builder's thread. An empty name has no
-         * copy (and the arena may have no buffer yet). */
-        char *copy = n ? (char *)t->out->arena.data + o->d : (char *)"";
-        char *z = n ? memchr(copy, '\0', n) : NULL;
-        if (z != NULL) {
-            o->flag |= 2;
-            for (; z != NULL; z = memchr(z, '\0', (size_t)(copy + n - z)))
-                *z = '_';
-        }
-        o->c = hash_bytes(copy, n);
+        hash_name(t, o);
     }
     return emitted(t);
 }
@@ -813,6 +820,7 @@ static enum line_result public_record(struct tok *t, struct lc *c, const char **
         o->a = addr;
         o->b = param;
         o->flag = m;
+        hash_name(t, o);
     }
     return emitted(t);
 }
@@ -1645,7 +1653,13 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
         return bld_func(b, &r);
     }
     case OP_PUBLIC:
-        return bld_public(b, o->a, o->b, o->flag, op_name(l, o), o->e);
+        return bld_public(b, &(struct bld_public_rec){.addr = o->a,
+                                                      .param = o->b,
+                                                      .hash = o->c,
+                                                      .multiple = o->flag & 1,
+                                                      .had_nul = (o->flag & 2) != 0,
+                                                      .name = op_name(l, o),
+                                                      .n = o->e});
     case OP_FILE:
         return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c);
     case OP_ORIGIN:
@@ -1686,7 +1700,7 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
         if (i + PREFETCH_OPS < l->ops.len) {
             const struct op *ahead = &ops[i + PREFETCH_OPS];
             if ((ahead->kind == OP_FUNC && (ahead->flag >> 2) == FUNC_KEEP) ||
-                ahead->kind == OP_FILE || ahead->kind == OP_ORIGIN)
+                ahead->kind == OP_PUBLIC || ahead->kind == OP_FILE || ahead->kind == OP_ORIGIN)
                 strtab_prefetch(&p->b.strings, ahead->c);
             else if (ahead->kind == OP_LINES)
                 bld_prefetch_lines(&p->b, (const struct bline *)l->lines.data + ahead->c, ahead->d);

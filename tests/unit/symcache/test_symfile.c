@@ -339,7 +339,9 @@ static void test_names(void)
     n += (int)big;
     n += snprintf(text + n, 4096, "\nFUNC 1050 10 0 a");
     text[n++] = '\0';
-    n += snprintf(text + n, 4096, "b\n1050 10 7 0\n");
+    n += snprintf(text + n, 4096, "b\n1050 10 7 0\nPUBLIC 2000 0 p");
+    text[n++] = '\0';
+    n += snprintf(text + n, 4096, "q\n");
     struct st_image s;
     st_build_n(&s, text, (size_t)n);
     struct sym_module_info m;
@@ -358,7 +360,10 @@ static void test_names(void)
     T_ASSERT(l->function.p[0] == 'x' && l->function.p[big - 1] == 'x');
     /* A NUL byte inside a name is stored as '_' and counted as a warning (Breakpad does so). */
     ST_ASSERT_SYM(&s, 0x1050, "a_b", "dir with spaces/a file.c", 7);
-    T_ASSERT_EQ(s.stats.n_warnings, 1);
+    l = st_lookup(&s, 0x2004);
+    T_ASSERT(l->found && l->is_public);
+    T_ASSERT_STR_EQ(st_str(l->function), "p_q");
+    T_ASSERT_EQ(s.stats.n_warnings, 2);
     st_free(&s);
     free(text);
 }
