@@ -24,10 +24,10 @@ sym_err bld_init(struct builder *b, const struct sym_parse_opts *opts)
     return strtab_init(&b->strings, max);
 }
 
-/* About one distinct string per this many bytes of text: the names of FUNC, PUBLIC, FILE and
- * INLINE_ORIGIN records of a libxul-shaped file (a FUNC block of line records, and its unwind
- * records, come to some 400 bytes). Fewer strings leave the index sparse; more make it grow. */
-#define INPUT_BYTES_PER_STRING 512
+/* At most about one distinct string per this many bytes of text: the names of FUNC, PUBLIC,
+ * FILE and INLINE_ORIGIN records of a libxul-shaped file come one per 340-400 bytes. Fewer
+ * strings leave the index sparse; more make it grow. */
+#define INPUT_BYTES_PER_STRING 256
 
 void bld_expect_input(struct builder *b, uint64_t bytes)
 {
