@@ -99,15 +99,17 @@ sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *a
 
 /* Names the slot of dense index idx (from the block front), unless an earlier record did. */
 static sym_err named_slot(struct builder *b, struct vec *table, size_t *named, uint32_t idx,
-                          const char *name, size_t n, uint64_t hash)
+                          const char *name, size_t n, uint64_t hash, bool had_nul)
 {
     struct img_str *slot = name_slot(table, idx);
     if (slot == NULL)
         return SYM_ENOMEM;
     if (slot->off != UINT32_MAX)
         return SYM_OK; /* a later duplicate id: the first wins */
+    if (had_nul)
+        b->strings.nul_replaced++; /* counted on this line, as a warning */
     struct img_str s;
-    sym_err rc = strtab_intern_hashed(&b->strings, name, n, hash, false, &s);
+    sym_err rc = strtab_intern_hashed(&b->strings, n ? name : "", n, hash, true, &s);
     if (rc == SYM_OK) {
         *slot = s;
         (*named)++;
@@ -115,16 +117,18 @@ static sym_err named_slot(struct builder *b, struct vec *table, size_t *named, u
     return rc;
 }
 
-sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
+sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash,
+                    bool had_nul)
 {
     b->read.files++;
-    return named_slot(b, &b->files, &b->files_named, idx, name, n, hash);
+    return named_slot(b, &b->files, &b->files_named, idx, name, n, hash, had_nul);
 }
 
-sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash)
+sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash,
+                      bool had_nul)
 {
     b->read.inline_origins++;
-    return named_slot(b, &b->origins, &b->origins_named, idx, name, n, hash);
+    return named_slot(b, &b->origins, &b->origins_named, idx, name, n, hash, had_nul);
 }
 
 /* Grows a name table to n slots (ids the block front has numbered, not yet named). */

@@ -275,10 +275,12 @@ void bld_expect_input(struct builder *b, uint64_t bytes);
 sym_err bld_module(struct builder *b, const char *os, size_t os_n, const char *arch, size_t arch_n,
                    const char *id, size_t id_n, const char *file, size_t file_n);
 sym_err bld_module_field(struct builder *b, enum img_module_field f, const char *s, size_t n);
-/* FILE and INLINE_ORIGIN names, by the dense index the block front gave their ids; hash is
- * hash_bytes(name, n). */
-sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash);
-sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash);
+/* FILE and INLINE_ORIGIN names, by the dense index the block front gave their ids: name has no
+ * NUL byte (had_nul: some were replaced) and hash is hash_bytes(name, n). */
+sym_err bld_file_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash,
+                    bool had_nul);
+sym_err bld_origin_at(struct builder *b, uint32_t idx, const char *name, size_t n, uint64_t hash,
+                      bool had_nul);
 
 enum func_verdict { FUNC_KEEP, FUNC_DROP, FUNC_REJECT };
 /* What happens to a FUNC record; *why is set for FUNC_REJECT. */

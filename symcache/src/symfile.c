@@ -82,8 +82,8 @@ enum op_kind {
     OP_FUNC,   /* a = address, flag = m | had_nul << 1 | verdict << 2, name; FUNC_KEEP:
                 * b = size | parameter size << 32, c = name hash; FUNC_REJECT: c = reason */
     OP_PUBLIC, /* a = address, b = parameter size, flag = m | had_nul << 1, c = name hash, name */
-    OP_FILE,   /* a = dense index, name, c = name hash */
-    OP_ORIGIN, /* a = dense index, name, c = name hash */
+    OP_FILE,   /* a = dense index, flag = had_nul << 1, c = name hash, name */
+    OP_ORIGIN, /* a = dense index, flag = had_nul << 1, c = name hash, name */
     OP_INLINE, /* a = depth, c = first of d struct binl in the list's inls,
                 * b = dense file ids so far | dense origin ids so far << 32 */
     OP_MODULE, /* c = first of four (offset, length) pairs in the list's names */
@@ -839,7 +839,7 @@ static enum line_result named_id_record(struct tok *t, enum op_kind kind, uint32
     struct op *o = emit_named(t, kind, name, n);
     if (o != NULL) {
         o->a = idx;
-        o->c = hash_bytes(name, n); /* here, so that the builder can prefetch its slot */
+        hash_name(t, o);
     }
     return emitted(t);
 }
@@ -1661,9 +1661,9 @@ static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const stru
                                                       .name = op_name(l, o),
                                                       .n = o->e});
     case OP_FILE:
-        return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c);
+        return bld_file_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c, (o->flag & 2) != 0);
     case OP_ORIGIN:
-        return bld_origin_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c);
+        return bld_origin_at(b, (uint32_t)o->a, op_name(l, o), o->e, o->c, (o->flag & 2) != 0);
     case OP_INLINE:
         return bld_inline(b, (uint32_t)o->a, (const struct binl *)l->inls.data + o->c, o->d,
                           (uint32_t)o->b, (uint32_t)(o->b >> 32));

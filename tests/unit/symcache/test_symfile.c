@@ -341,7 +341,9 @@ static void test_names(void)
     text[n++] = '\0';
     n += snprintf(text + n, 4096, "b\n1050 10 7 0\nPUBLIC 2000 0 p");
     text[n++] = '\0';
-    n += snprintf(text + n, 4096, "q\n");
+    n += snprintf(text + n, 4096, "q\nFILE 1 x");
+    text[n++] = '\0';
+    n += snprintf(text + n, 4096, "y\nFUNC 3000 10 0 h\n3000 10 5 1\n");
     struct st_image s;
     st_build_n(&s, text, (size_t)n);
     struct sym_module_info m;
@@ -363,7 +365,8 @@ static void test_names(void)
     l = st_lookup(&s, 0x2004);
     T_ASSERT(l->found && l->is_public);
     T_ASSERT_STR_EQ(st_str(l->function), "p_q");
-    T_ASSERT_EQ(s.stats.n_warnings, 2);
+    ST_ASSERT_SYM(&s, 0x3000, "h", "x_y", 5);
+    T_ASSERT_EQ(s.stats.n_warnings, 3);
     st_free(&s);
     free(text);
 }
