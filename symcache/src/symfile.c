@@ -2152,12 +2152,15 @@ sym_err sym_parser_commit(struct sym_parser *p, size_t len)
 
 sym_err sym_parser_feed_fd(struct sym_parser *p, int fd)
 {
-    /* A file known to be large has the second thread from its first piece. */
+    /* A file known to be large has the second thread from its first piece, and tables sized
+     * for it (no more than max_input_bytes would need). */
     struct stat sb;
     if (p != NULL && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
         off_t at = lseek(fd, 0, SEEK_CUR);
         if (at >= 0 && sb.st_size > at && p->st.input_bytes == 0 && p->fatal == SYM_OK) {
             p->input_ahead = (uint64_t)(sb.st_size - at);
+            if (p->opts.max_input_bytes != 0 && p->input_ahead > p->opts.max_input_bytes)
+                p->input_ahead = p->opts.max_input_bytes;
             bld_expect_input(&p->b, p->input_ahead);
         }
     }

@@ -120,8 +120,9 @@ SYM_MUST_CHECK sym_err sym_parser_buffer(struct sym_parser *p, void **buf, size_
 SYM_MUST_CHECK sym_err sym_parser_commit(struct sym_parser *p, size_t len);
 
 /* Reads the open file descriptor fd to its end straight into the parser's buffers (as above).
- * Returns SYM_OK, SYM_EIO for a failed read (errno says why), or the errors of
- * sym_parser_feed. */
+ * For a regular file, its size lets a fresh parser start its second thread and size its
+ * tables from the first piece. Returns SYM_OK, SYM_EIO for a failed read (errno says why), or the
+ * errors of sym_parser_feed. */
 SYM_MUST_CHECK sym_err sym_parser_feed_fd(struct sym_parser *p, int fd);
 
 /* Ends the input, sorts and resolves the tables and writes the image into image_out (its
