@@ -109,7 +109,7 @@ static sym_err named_slot(struct builder *b, struct vec *table, size_t *named, u
     if (had_nul)
         b->strings.nul_replaced++; /* counted on this line, as a warning */
     struct img_str s;
-    sym_err rc = strtab_intern_hashed(&b->strings, n ? name : "", n, hash, true, &s);
+    sym_err rc = strtab_intern_hashed(&b->strings, name, n, hash, true, &s);
     if (rc == SYM_OK) {
         *slot = s;
         (*named)++;
@@ -732,7 +732,7 @@ sym_err bld_public(struct builder *b, const struct bld_public_rec *r)
     if (r->had_nul)
         b->strings.nul_replaced++; /* counted on this line, as a warning */
     struct img_str s;
-    rc = strtab_intern_hashed(&b->strings, r->n ? r->name : "", r->n, r->hash, true, &s);
+    rc = strtab_intern_hashed(&b->strings, r->name, r->n, r->hash, true, &s);
     if (rc != SYM_OK)
         return rc;
     struct bpub *p = vec_push(&b->pubs, sizeof(*p));

@@ -1565,6 +1565,12 @@ static void side_tokenize(struct sym_parser *p, struct side *sd, const char *s, 
     sd->newlines = t->newlines;
 }
 
+/* The name (d, e) of an operation that has one; "" when empty (the arena may have no buffer). */
+static const char *op_name(const struct oplist *l, const struct op *o)
+{
+    return o->e ? (const char *)l->arena.data + o->d : "";
+}
+
 /* Applies a side list to the tokenizer's state (on the thread that tokenizes, before the next
  * piece), as if it had tokenized that part of its piece itself. */
 static void apply_side(struct tok *t, const struct side *sd)
@@ -1597,7 +1603,7 @@ static void apply_side(struct tok *t, const struct side *sd)
                     tok_warn(t, why ? why : "malformed line");
             }
         } else if (o->kind == OP_SFUNC) {
-            struct func_rec r = {o->flag != 0, o->a, o->b, o->c, o->e ? arena + o->d : "", o->e};
+            struct func_rec r = {o->flag != 0, o->a, o->b, o->c, op_name(l, o), o->e};
             func_build(t, &r);
         } else if (o->kind == OP_RAW) {
             process_line(t, arena + o->d, o->e, arena + o->d + o->e + 8);
@@ -1623,12 +1629,6 @@ static void apply_side(struct tok *t, const struct side *sd)
 /* ============================================================================================
  * Applying operations (the caller's thread)
  * ========================================================================================== */
-
-/* The name (d, e) of an operation that has one. */
-static const char *op_name(const struct oplist *l, const struct op *o)
-{
-    return o->e ? (const char *)l->arena.data + o->d : "";
-}
 
 static sym_err apply_op(struct sym_parser *p, const struct oplist *l, const struct op *o)
 {
@@ -1781,8 +1781,8 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Spins until *flag differs from seen (true) or SPIN_SECONDS have passed (false). */
-static bool spin_while_equal(const atomic_uint *flag, unsigned seen)
+/* Spins until *flag differs from seen or SPIN_SECONDS have passed. */
+static void spin_while_equal(const atomic_uint *flag, unsigned seen)
 {
     double until = 0;
     for (unsigned i = 0; atomic_load_explicit(flag, memory_order_acquire) == seen; i++) {
@@ -1792,10 +1792,9 @@ static bool spin_while_equal(const atomic_uint *flag, unsigned seen)
             if (until == 0)
                 until = now + SPIN_SECONDS;
             else if (now > until)
-                return false;
+                return;
         }
     }
-    return true;
 }
 
 static void *tokenizer_main(void *arg)
@@ -1806,7 +1805,7 @@ static void *tokenizer_main(void *arg)
     for (;;) {
         if (!p->job && !p->quit) {
             pthread_mutex_unlock(&p->mu);
-            (void)spin_while_equal(&p->jobs_posted, seen);
+            spin_while_equal(&p->jobs_posted, seen);
             pthread_mutex_lock(&p->mu);
         }
         seen = atomic_load_explicit(&p->jobs_posted, memory_order_relaxed);
@@ -1893,7 +1892,7 @@ static void wait_job(struct sym_parser *p)
 {
     if (!p->threaded)
         return;
-    (void)spin_while_equal(&p->jobs_done, p->jobs_done_at_post);
+    spin_while_equal(&p->jobs_done, p->jobs_done_at_post);
     pthread_mutex_lock(&p->mu);
     while (!p->job_done)
         pthread_cond_wait(&p->cv, &p->mu);
