@@ -19,6 +19,9 @@
 
 static void test_config_defaults_env_and_flags(void)
 {
+    /* The storage default is asserted below: a shell that sourced a dev setup's sigil.env must
+     * not decide it. */
+    unsetenv("SIGIL_STORAGE_URL");
     setenv("SIGIL_LISTEN", "127.0.0.1:9001", 1);
     setenv("SIGIL_WORKERS", "3", 1);
     char *argv[] = {"serve", "--workers=5", "--access-log", "pos1", "--unknown-flag", NULL};
