@@ -1065,23 +1065,47 @@ static void lay(struct layout *l, enum img_sect s, uint64_t size)
     l->pos += size;
 }
 
+/* Small pieces (a record, a pair) are gathered in stage and handed to the sink a few KiB at a
+ * time: a sink call per 8-byte pair cost more than building the pair. */
+#define WRITER_STAGE  8192
+#define WRITER_DIRECT 512 /* pieces this large go to the sink as they are */
+
 struct writer {
     struct sink *sink;
-    uint64_t pos;
+    uint64_t pos; /* bytes written, staged ones included */
     sym_err rc;
+    size_t staged;
+    uint8_t stage[WRITER_STAGE];
 };
+
+static void flush_stage(struct writer *w)
+{
+    if (w->staged != 0 && w->rc == SYM_OK)
+        w->rc = w->sink->write(w->sink, w->stage, w->staged);
+    w->staged = 0;
+}
 
 static void put(struct writer *w, const void *p, size_t n)
 {
     if (w->rc != SYM_OK || n == 0)
         return;
-    w->rc = w->sink->write(w->sink, p, n);
     w->pos += n;
+    if (n < WRITER_DIRECT) {
+        if (w->staged + n > sizeof(w->stage))
+            flush_stage(w);
+        memcpy(w->stage + w->staged, p, n);
+        w->staged += n;
+        return;
+    }
+    flush_stage(w);
+    if (w->rc == SYM_OK)
+        w->rc = w->sink->write(w->sink, p, n);
 }
 
 /* A section the sink may have taken at begin: what it took is in place, the rest is copied. */
 static void put_given(struct writer *w, const struct sink_give *g)
 {
+    flush_stage(w);
     if (w->rc == SYM_OK && g->given != 0) {
         w->rc = w->sink->write(w->sink, NULL, g->given);
         w->pos += g->given;
@@ -1117,6 +1141,45 @@ static void put_starts(struct writer *w, const uint64_t *starts, size_t n, bool 
         used += esz;
     }
     put(w, buf, used);
+}
+
+/* The FUNC table: {start, block offset} pairs of u32, or of u64 and u32 + padding when wide. */
+static void put_func_table(struct writer *w, const uint64_t *starts, const uint32_t *block_offs,
+                           size_t n, bool wide)
+{
+    uint32_t buf[2048];
+    size_t k = 0, per = wide ? 4 : 2;
+    for (size_t i = 0; i < n; i++) {
+        if (k + per > sizeof(buf) / sizeof(buf[0])) {
+            put(w, buf, k * sizeof(buf[0]));
+            k = 0;
+        }
+        if (wide) {
+            memcpy(&buf[k], &starts[i], 8);
+            buf[k + 2] = block_offs[i];
+            buf[k + 3] = 0;
+        } else {
+            buf[k] = (uint32_t)starts[i];
+            buf[k + 1] = block_offs[i];
+        }
+        k += per;
+    }
+    put(w, buf, k * sizeof(buf[0]));
+}
+
+static void put_cfi_recs(struct writer *w, const struct bcfi *cfis, const uint32_t *order, size_t n)
+{
+    struct img_cfi buf[512];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k == sizeof(buf) / sizeof(buf[0])) {
+            put(w, buf, sizeof(buf));
+            k = 0;
+        }
+        const struct bcfi *c = &cfis[order[i]];
+        buf[k++] = (struct img_cfi){c->size, c->rule, c->delta_off};
+    }
+    put(w, buf, k * sizeof(buf[0]));
 }
 
 /* Size in entries of the index levels over n starts (format_int.h). */
@@ -1192,33 +1255,13 @@ static void put_radix(struct writer *w, const uint64_t *starts, size_t n,
     put(w, buf, k * sizeof(buf[0]));
 }
 
-/* Block offsets of the functions in address order: the blocks are written back to back in
- * that order, so an offset is the sum of the lengths before it. For writers that visit the
- * functions in increasing order. */
-struct block_walk {
-    const struct bfunc *funcs;
-    const uint32_t *order; /* function indexes in address order */
-    size_t next;           /* the lengths of the functions before this one are in pos */
-    uint64_t pos;
-};
-
-/* The block offset of the i-th function in address order; i never decreases between calls. */
-static uint64_t block_walk_to(struct block_walk *bw, size_t i)
-{
-    while (bw->next < i)
-        bw->pos += bw->funcs[bw->order[bw->next++]].block_len;
-    return bw->pos;
-}
-
 /* The block offset of every IMG_FANOUT-th function (format_int.h). */
-static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
-                       size_t n_groups)
+static void put_groups(struct writer *w, const uint32_t *block_offs, size_t n_groups)
 {
-    struct block_walk bw = {funcs, order, 0, 0};
     uint32_t buf[1024];
     size_t k = 0;
     for (size_t g = 0; g < n_groups; g++) {
-        buf[k++] = (uint32_t)block_walk_to(&bw, g * IMG_FANOUT);
+        buf[k++] = block_offs[g * IMG_FANOUT];
         if (k == sizeof(buf) / sizeof(buf[0])) {
             put(w, buf, sizeof(buf));
             k = 0;
@@ -1229,13 +1272,12 @@ static void put_groups(struct writer *w, const struct bfunc *funcs, const uint32
 
 /* The group lines (format_int.h): per IMG_FANOUT functions their starts and block offsets
  * relative to the group's first. */
-static void put_group_lines(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
-                            const uint64_t *starts, size_t n_funcs, size_t n_groups)
+static void put_group_lines(struct writer *w, const uint32_t *block_offs, const uint64_t *starts,
+                            size_t n_funcs, size_t n_groups)
 {
-    struct block_walk bw = {funcs, order, 0, 0};
     for (size_t g = 0; g < n_groups; g++) {
         uint16_t line[2 * IMG_FANOUT];
-        uint64_t s0 = starts[g * IMG_FANOUT], b0 = block_walk_to(&bw, g * IMG_FANOUT);
+        uint64_t s0 = starts[g * IMG_FANOUT], b0 = block_offs[g * IMG_FANOUT];
         bool fits = true;
         for (size_t i = 0; i < IMG_FANOUT; i++) {
             size_t f = g * IMG_FANOUT + i;
@@ -1243,7 +1285,7 @@ static void put_group_lines(struct writer *w, const struct bfunc *funcs, const u
             line[IMG_FANOUT + i] = 0;
             if (f >= n_funcs)
                 continue;
-            uint64_t ds = starts[f] - s0, db = block_walk_to(&bw, f) - b0;
+            uint64_t ds = starts[f] - s0, db = block_offs[f] - b0;
             if (ds >= IMG_GROUP_NONE || db >= IMG_GROUP_NONE)
                 fits = false;
             line[i] = (uint16_t)ds;
@@ -1265,13 +1307,12 @@ static void hints_plan(const uint64_t *starts, size_t n, struct img_radix *rh)
     plan_buckets(starts[0], starts[n - 1], n / IMG_HINT_FUNCS, 2, rh);
 }
 
-static void put_hints(struct writer *w, const struct bfunc *funcs, const uint32_t *order,
-                      const uint64_t *starts, size_t n_funcs, const struct img_radix *rh)
+static void put_hints(struct writer *w, const uint32_t *block_offs, const uint64_t *starts,
+                      size_t n_funcs, const struct img_radix *rh)
 {
     if (rh->n == 0)
         return;
     put(w, rh, sizeof(*rh));
-    struct block_walk bw = {funcs, order, 0, 0};
     uint32_t buf[1024];
     size_t k = 0, j = 0;
     for (uint64_t b = 0; b < rh->n; b++) {
@@ -1281,7 +1322,7 @@ static void put_hints(struct writer *w, const struct bfunc *funcs, const uint32_
         bool past_end = b + 1 == rh->n;
         while (j + 1 < n_funcs && (past_end || starts[j + 1] <= bucket_start))
             j++;
-        buf[k++] = (uint32_t)block_walk_to(&bw, j);
+        buf[k++] = block_offs[j];
         if (k == sizeof(buf) / sizeof(buf[0])) {
             put(w, buf, sizeof(buf));
             k = 0;
@@ -1295,6 +1336,10 @@ struct resolved {
     uint32_t *funcs;
     size_t n_funcs;
     uint64_t *func_starts;
+    /* The offset of each kept function's block in the section (blocks are written back to back
+     * in address order), then the section's size: one pass over the function records serves
+     * every table that needs them. */
+    uint32_t *block_offs;
     uint64_t blocks_size;
     /* publics */
     struct bpub **pubs;
@@ -1312,37 +1357,50 @@ struct resolved {
     uint32_t *seg_recs[2];
     size_t n_segs[2];
     size_t n_win_kept[2];
+    /* Every array above, as resolved_alloc made it */
+    struct owned {
+        void *p;
+        size_t bytes; /* a region when VEC_REGION_MIN or more */
+    } owned[16];
+    size_t n_owned;
 };
+
+/* A zeroed array of n elements of esz bytes, freed by resolved_free. A large one is a region:
+ * its fresh pages come as huge pages where the kernel allows, a few faults where a heap block
+ * took one per 4 KiB (8,000 for the tables of a 650 MB file). NULL when out of memory. */
+static void *resolved_alloc(struct resolved *r, size_t n, size_t esz)
+{
+    if (r->n_owned == sizeof(r->owned) / sizeof(r->owned[0]) || (esz != 0 && n > SIZE_MAX / esz))
+        return NULL;
+    size_t bytes = (n ? n : 1) * esz;
+    void *p = bytes >= VEC_REGION_MIN ? sym_region_grow(NULL, 0, bytes) : sym_calloc(1, bytes);
+    if (p != NULL)
+        r->owned[r->n_owned++] = (struct owned){p, bytes};
+    return p;
+}
 
 static void resolved_free(struct resolved *r)
 {
-    sym_free(r->funcs);
-    sym_free(r->func_starts);
-    sym_free(r->pubs);
-    sym_free(r->pub_starts);
-    sym_free(r->cfis);
-    sym_free(r->cfi_starts);
-    sym_free(r->wins);
-    for (int i = 0; i < 2; i++) {
-        sym_free(r->seg_starts[i]);
-        sym_free(r->seg_recs[i]);
+    for (size_t i = 0; i < r->n_owned; i++) {
+        if (r->owned[i].bytes >= VEC_REGION_MIN)
+            sym_region_free(r->owned[i].p, r->owned[i].bytes);
+        else
+            sym_free(r->owned[i].p);
     }
+    r->n_owned = 0;
 }
 
 /* Runs the disjoint first-wins resolution over n records and returns the indexes of the kept
  * ones, and their starts, in address order. */
-static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, size_t esz,
-                                uint64_t (*start_of)(const void *),
+static sym_err resolve_disjoint(struct builder *b, struct resolved *res, const void *recs, size_t n,
+                                size_t esz, uint64_t (*start_of)(const void *),
                                 uint64_t (*end_of)(const void *), uint32_t (*seq_of)(const void *),
                                 uint32_t **ids_out, size_t *n_out, uint64_t **starts_out)
 {
-    uint32_t *kept = sym_calloc(n ? n : 1, sizeof(uint32_t));
-    uint64_t *starts = sym_calloc(n ? n : 1, sizeof(uint64_t));
-    if (kept == NULL || starts == NULL) {
-        sym_free(kept);
-        sym_free(starts);
+    uint32_t *kept = resolved_alloc(res, n, sizeof(uint32_t));
+    uint64_t *starts = resolved_alloc(res, n, sizeof(uint64_t));
+    if (kept == NULL || starts == NULL)
         return SYM_ENOMEM;
-    }
     /* The usual case, records already sorted and disjoint, needs no interval table. */
     size_t k = 0;
     uint64_t prev_end = 0;
@@ -1363,11 +1421,8 @@ static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, s
     }
     b->scratch_ivals.len = b->scratch_keep.len = 0;
     if (!vec_reserve(&b->scratch_ivals, sizeof(struct ival), n) ||
-        !vec_reserve(&b->scratch_keep, 1, n)) {
-        sym_free(kept);
-        sym_free(starts);
+        !vec_reserve(&b->scratch_keep, 1, n))
         return SYM_ENOMEM;
-    }
     struct ival *iv = b->scratch_ivals.data;
     uint8_t *keep = b->scratch_keep.data;
     for (size_t i = 0; i < n; i++) {
@@ -1375,11 +1430,8 @@ static sym_err resolve_disjoint(struct builder *b, const void *recs, size_t n, s
         iv[i] = (struct ival){start_of(r), end_of(r), seq_of(r), (uint32_t)i};
     }
     sym_err rc = ivals_resolve(iv, n, false, keep);
-    if (rc != SYM_OK) {
-        sym_free(kept);
-        sym_free(starts);
+    if (rc != SYM_OK)
         return rc;
-    }
     k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!keep[i])
@@ -1430,8 +1482,8 @@ static int cmp_pub_ptr(const void *a, const void *b)
 static sym_err resolve_publics(struct builder *b, struct resolved *r)
 {
     size_t n = b->pubs.len;
-    r->pubs = sym_calloc(n ? n : 1, sizeof(struct bpub *));
-    r->pub_starts = sym_calloc(n ? n : 1, sizeof(uint64_t));
+    r->pubs = resolved_alloc(r, n, sizeof(struct bpub *));
+    r->pub_starts = resolved_alloc(r, n, sizeof(uint64_t));
     if (r->pubs == NULL || r->pub_starts == NULL)
         return SYM_ENOMEM;
     struct bpub *p = b->pubs.data;
@@ -1459,7 +1511,7 @@ static sym_err resolve_wins(struct builder *b, struct resolved *r)
 {
     size_t n = b->wins.len;
     const struct bwin *w = b->wins.data;
-    r->wins = sym_calloc(n ? n : 1, sizeof(struct img_win));
+    r->wins = resolved_alloc(r, n, sizeof(struct img_win));
     if (r->wins == NULL)
         return SYM_ENOMEM;
     static const uint32_t types[2] = {4, 0};
@@ -1486,8 +1538,8 @@ static sym_err resolve_wins(struct builder *b, struct resolved *r)
             iv[i].id = (uint32_t)r->n_wins++;
             r->n_win_kept[t]++;
         }
-        r->seg_starts[t] = sym_calloc(2 * m + 1, sizeof(uint64_t));
-        r->seg_recs[t] = sym_calloc(2 * m + 1, sizeof(uint32_t));
+        r->seg_starts[t] = resolved_alloc(r, 2 * m + 1, sizeof(uint64_t));
+        r->seg_recs[t] = resolved_alloc(r, 2 * m + 1, sizeof(uint32_t));
         if (r->seg_starts[t] == NULL || r->seg_recs[t] == NULL)
             return SYM_ENOMEM;
         ivals_segments(iv, m, keep, r->seg_starts[t], r->seg_recs[t], &r->n_segs[t]);
@@ -1624,12 +1676,10 @@ static sym_err assign_deltas(struct builder *b, struct resolved *r)
     return dr.c.bad ? SYM_EINTERNAL : SYM_OK;
 }
 
+/* a is sorted (every resolved table of starts is): its last entry is its largest. */
 static bool any_wide(const uint64_t *a, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (a[i] > UINT32_MAX)
-            return true;
-    return false;
+    return n > 0 && a[n - 1] > UINT32_MAX;
 }
 
 sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, struct sink *out,
@@ -1645,13 +1695,13 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     strtab_drop_index(&b->strings);
     idmap_cleanup(&b->rule_ids);
 
-    rc = resolve_disjoint(b, b->funcs.data, b->funcs.len, sizeof(struct bfunc), func_start,
+    rc = resolve_disjoint(b, &r, b->funcs.data, b->funcs.len, sizeof(struct bfunc), func_start,
                           func_end, func_seq, &r.funcs, &r.n_funcs, &r.func_starts);
     if (rc == SYM_OK)
         rc = resolve_publics(b, &r);
     if (rc == SYM_OK)
-        rc = resolve_disjoint(b, b->cfis.data, b->cfis.len, sizeof(struct bcfi), cfi_start, cfi_end,
-                              cfi_seq, &r.cfis, &r.n_cfis, &r.cfi_starts);
+        rc = resolve_disjoint(b, &r, b->cfis.data, b->cfis.len, sizeof(struct bcfi), cfi_start,
+                              cfi_end, cfi_seq, &r.cfis, &r.n_cfis, &r.cfi_starts);
     if (rc == SYM_OK)
         rc = assign_deltas(b, &r);
     if (rc == SYM_OK)
@@ -1670,16 +1720,33 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     kept.win_fpo = r.n_win_kept[1];
     const struct bfunc *funcs = b->funcs.data;
     const struct bcfi *cfis = b->cfis.data;
+    r.block_offs = resolved_alloc(&r, r.n_funcs + 1, sizeof(uint32_t));
+    if (r.block_offs == NULL) {
+        rc = SYM_ENOMEM;
+        goto out;
+    }
+    /* The blocks were encoded in file order; in the common case (a dump_syms file: FUNCs in
+     * address order, none dropped) that is the image's order, and the array is the section. */
+    bool blocks_as_is = true;
     r.blocks_size = 0;
     for (size_t i = 0; i < r.n_funcs; i++) {
-        kept.lines += funcs[r.funcs[i]].n_lines;
-        kept.inlines += funcs[r.funcs[i]].n_inlines;
-        r.blocks_size += funcs[r.funcs[i]].block_len;
+        const struct bfunc *f = &funcs[r.funcs[i]];
+        kept.lines += f->n_lines;
+        kept.inlines += f->n_inlines;
+        blocks_as_is = blocks_as_is && f->block_off == r.blocks_size;
+        r.block_offs[i] = (uint32_t)r.blocks_size;
+        r.blocks_size += f->block_len;
+        if (r.blocks_size > IMG_MAX_U32) {
+            rc = SYM_ELIMIT;
+            goto out;
+        }
     }
+    r.block_offs[r.n_funcs] = (uint32_t)r.blocks_size;
+    blocks_as_is = blocks_as_is && r.blocks_size == b->blocks.len;
     r.deltas_size = b->deltas_blob.len;
     for (size_t i = 0; i < r.n_cfis; i++)
         kept.cfi_deltas += cfis[r.cfis[i]].n_deltas;
-    if (r.blocks_size > IMG_MAX_U32 || r.deltas_size > IMG_MAX_U32) {
+    if (r.deltas_size > IMG_MAX_U32) {
         rc = SYM_ELIMIT;
         goto out;
     }
@@ -1743,14 +1810,6 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         rc = SYM_ELIMIT;
         goto out;
     }
-    /* The blocks were encoded in file order; in the common case (a dump_syms file: FUNCs in
-     * address order, none dropped) that is the image's order, and the array is the section. */
-    bool blocks_as_is = r.blocks_size == b->blocks.len;
-    for (size_t i = 0, pos = 0; i < r.n_funcs && blocks_as_is; i++) {
-        const struct bfunc *f = &funcs[r.funcs[i]];
-        blocks_as_is = f->block_off == pos;
-        pos += f->block_len;
-    }
     struct sink_give gives[3];
     size_t n_gives = 0;
     struct sink_give *give_strings = NULL, *give_blocks = NULL, *give_deltas = NULL;
@@ -1772,7 +1831,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
             goto out;
     }
 
-    struct writer w = {out, 0, SYM_OK};
+    struct writer w = {out, 0, SYM_OK, 0, {0}};
     put(&w, h, sizeof(*h));
     pad_to(&w, h->sect[IMG_S_STRINGS].off);
     if (give_strings != NULL)
@@ -1793,18 +1852,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
 
     /* {start, block} pairs; blocks are written in address order, so offsets are sums. */
     pad_to(&w, h->sect[IMG_S_FUNC_TABLE].off);
-    uint64_t block_pos = 0;
-    for (size_t i = 0; i < r.n_funcs; i++) {
-        const struct bfunc *f = &funcs[r.funcs[i]];
-        uint32_t pair[4] = {(uint32_t)f->start, (uint32_t)block_pos, 0, 0};
-        if (wide) {
-            uint64_t start = f->start;
-            memcpy(pair, &start, 8);
-            pair[2] = (uint32_t)block_pos;
-        }
-        put(&w, pair, 2 * asz);
-        block_pos += f->block_len;
-    }
+    put_func_table(&w, r.func_starts, r.block_offs, r.n_funcs, wide);
     pad_to(&w, h->sect[IMG_S_FUNC_INDEX].off);
     put_index(&w, r.func_starts, r.n_funcs, wide);
     pad_to(&w, h->sect[IMG_S_FUNC_BLOCKS].off);
@@ -1832,11 +1880,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     pad_to(&w, h->sect[IMG_S_CFI_INDEX].off);
     put_index(&w, r.cfi_starts, r.n_cfis, wide);
     pad_to(&w, h->sect[IMG_S_CFI_RECS].off);
-    for (size_t i = 0; i < r.n_cfis; i++) {
-        const struct bcfi *c = &cfis[r.cfis[i]];
-        struct img_cfi rec = {c->size, c->rule, c->delta_off};
-        put(&w, &rec, sizeof(rec));
-    }
+    put_cfi_recs(&w, cfis, r.cfis, r.n_cfis);
     pad_to(&w, h->sect[IMG_S_CFI_DELTAS].off);
     if (give_deltas != NULL)
         put_given(&w, give_deltas);
@@ -1859,12 +1903,13 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     pad_to(&w, h->sect[IMG_S_FUNC_RADIX].off);
     put_radix(&w, r.func_starts, r.n_funcs, &radix);
     pad_to(&w, h->sect[IMG_S_FUNC_GROUPS].off);
-    put_groups(&w, funcs, r.funcs, n_groups);
+    put_groups(&w, r.block_offs, n_groups);
     pad_to(&w, h->sect[IMG_S_FUNC_GROUP_LINES].off);
-    put_group_lines(&w, funcs, r.funcs, r.func_starts, r.n_funcs, n_groups);
+    put_group_lines(&w, r.block_offs, r.func_starts, r.n_funcs, n_groups);
     pad_to(&w, h->sect[IMG_S_FUNC_HINTS].off);
-    put_hints(&w, funcs, r.funcs, r.func_starts, r.n_funcs, &hints);
+    put_hints(&w, r.block_offs, r.func_starts, r.n_funcs, &hints);
     pad_to(&w, h->total_size);
+    flush_stage(&w);
     rc = w.rc;
     if (rc == SYM_OK && w.pos != h->total_size)
         rc = SYM_EINTERNAL;
