@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* strtab.c: the builder's string interner (each distinct name, path or rule text stored once)
  * and the id maps that turn the arbitrary FILE / INLINE_ORIGIN ids of a .sym file into dense
- * indexes. Both are open-addressing tables that grow by doubling at half load. */
+ * indexes. Both are open-addressing tables that grow by doubling: the id maps at half load,
+ * the interner at STRTAB_MAX_LOAD. */
 #include <string.h>
 
 #include "build_int.h"
 
 /* ---- strtab ------------------------------------------------------------------------------- */
+
+/* The interner's slots keep the hash's top 32 bits, so that a probe compares strings only on a
+ * likely match, and linear probing reads neighbouring slots: at this load a new string's probe
+ * still reads about 5 slots, one or two cache lines. Fuller than the usual half, because the
+ * table is sized for the file before its strings come (strtab_reserve) and stays that size: its
+ * pages are fresh memory, which on a virtual machine costs more than the extra probes. */
+#define STRTAB_MAX_LOAD_NUM 7
+#define STRTAB_MAX_LOAD_DEN 10
+
+/* The first slot a hash probes. Any table size works (no power of two needed): the top 32
+ * bits of the hash, scaled to n. */
+static inline size_t home_slot(uint64_t h, size_t n)
+{
+    return (size_t)(((h >> 32) * (uint64_t)n) >> 32);
+}
 
 /* The large slot arrays are regions (sym/alloc.h): fresh zero pages from the kernel, where a
  * calloc served from a reused heap block would first clear every byte. */
@@ -48,7 +64,7 @@ void strtab_drop_index(struct strtab *t)
     t->n_slots = t->n_used = 0;
 }
 
-/* Moves the index to n slots (a power of two, more than twice n_used). */
+/* Moves the index to n slots (at most 2^32, more than n_used at the maximum load). */
 static sym_err strtab_rehash(struct strtab *t, size_t n)
 {
     uint64_t *slots = slots_new(n);
@@ -59,9 +75,9 @@ static sym_err strtab_rehash(struct strtab *t, size_t n)
         if (e == 0)
             continue;
         /* The stored high bits are the top 32 bits of the hash; probing starts from them. */
-        size_t j = (size_t)(e >> 32) & (n - 1);
+        size_t j = home_slot(e, n);
         while (slots[j] != 0)
-            j = (j + 1) & (n - 1);
+            j = j + 1 < n ? j + 1 : 0;
         slots[j] = e;
     }
     slots_free(t->slots, t->n_slots);
@@ -77,15 +93,18 @@ static sym_err strtab_grow(struct strtab *t)
 
 sym_err strtab_reserve(struct strtab *t, size_t n_strings)
 {
-    size_t n = t->n_slots;
-    while (n / 2 < n_strings && n < STRTAB_RESERVE_MAX_SLOTS)
-        n *= 2;
+    /* n_strings fill two thirds of the slots: some headroom under the maximum load for an
+     * estimate that falls short. */
+    size_t n = n_strings < STRTAB_RESERVE_MAX_SLOTS ? n_strings : STRTAB_RESERVE_MAX_SLOTS;
+    n = n / 2 * 3 + 1;
+    if (n > STRTAB_RESERVE_MAX_SLOTS)
+        n = STRTAB_RESERVE_MAX_SLOTS;
     return n > t->n_slots ? strtab_rehash(t, n) : SYM_OK;
 }
 
 void strtab_prefetch(const struct strtab *t, uint64_t h)
 {
-    __builtin_prefetch(&t->slots[(size_t)(h >> 32) & (t->n_slots - 1)]);
+    __builtin_prefetch(&t->slots[home_slot(h, t->n_slots)]);
 }
 
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out)
@@ -101,8 +120,8 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
     if (n == 0)
         s = ""; /* an empty name may come from an empty (NULL) buffer */
     uint32_t tag = (uint32_t)(h >> 32);
-    size_t mask = t->n_slots - 1;
-    size_t i = tag & mask;
+    size_t n_slots = t->n_slots;
+    size_t i = home_slot(h, n_slots);
     const char *base = t->bytes.data;
     for (;;) {
         uint64_t e = t->slots[i];
@@ -117,7 +136,7 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
                 return SYM_OK;
             }
         }
-        i = (i + 1) & mask;
+        i = i + 1 < n_slots ? i + 1 : 0;
     }
     uint64_t off = t->bytes.len;
     if (off + n + 1 > t->max_bytes || off + n + 1 > UINT32_MAX)
@@ -140,7 +159,7 @@ sym_err strtab_intern_hashed(struct strtab *t, const char *s, size_t n, uint64_t
     t->n_used++;
     out->off = (uint32_t)off;
     out->len = (uint32_t)n;
-    if (t->n_used * 2 > t->n_slots)
+    if (t->n_used * STRTAB_MAX_LOAD_DEN > t->n_slots * STRTAB_MAX_LOAD_NUM)
         return strtab_grow(t);
     return SYM_OK;
 }
