@@ -524,11 +524,8 @@ sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
         b->strings.nul_replaced++; /* counted on this line, as a warning */
     b->pending_hash = r->hash;
     strtab_prefetch(&b->strings, r->hash);
-    *f = (struct bfunc){.start = r->addr,
-                        .size = r->size,
-                        .seq = b->seq++,
-                        .param = r->param,
-                        .multiple = r->multiple};
+    *f = (struct bfunc){
+        .start = r->addr, .size = r->size, .param = r->param, .multiple = r->multiple};
     b->func_kept = true;
     return SYM_OK;
 }
@@ -917,7 +914,7 @@ sym_err bld_cfi_init(struct builder *b, uint64_t addr, uint64_t size, const char
     struct bcfi *c = vec_push(&b->cfis, sizeof(*c));
     if (c == NULL)
         return SYM_ENOMEM;
-    *c = (struct bcfi){.start = addr, .size = (uint32_t)size, .rule = idx, .seq = b->seq++};
+    *c = (struct bcfi){.start = addr, .size = (uint32_t)size, .rule = idx};
     return SYM_OK;
 }
 
@@ -1394,8 +1391,8 @@ static void resolved_free(struct resolved *r)
  * ones, and their starts, in address order. */
 static sym_err resolve_disjoint(struct builder *b, struct resolved *res, const void *recs, size_t n,
                                 size_t esz, uint64_t (*start_of)(const void *),
-                                uint64_t (*end_of)(const void *), uint32_t (*seq_of)(const void *),
-                                uint32_t **ids_out, size_t *n_out, uint64_t **starts_out)
+                                uint64_t (*end_of)(const void *), uint32_t **ids_out, size_t *n_out,
+                                uint64_t **starts_out)
 {
     uint32_t *kept = resolved_alloc(res, n, sizeof(uint32_t));
     uint64_t *starts = resolved_alloc(res, n, sizeof(uint64_t));
@@ -1427,7 +1424,8 @@ static sym_err resolve_disjoint(struct builder *b, struct resolved *res, const v
     uint8_t *keep = b->scratch_keep.data;
     for (size_t i = 0; i < n; i++) {
         const void *r = (const char *)recs + i * esz;
-        iv[i] = (struct ival){start_of(r), end_of(r), seq_of(r), (uint32_t)i};
+        /* The records are in file order: the index serves as the sequence number. */
+        iv[i] = (struct ival){start_of(r), end_of(r), (uint32_t)i, (uint32_t)i};
     }
     sym_err rc = ivals_resolve(iv, n, false, keep);
     if (rc != SYM_OK)
@@ -1454,10 +1452,6 @@ static uint64_t func_end(const void *r)
 {
     return ((const struct bfunc *)r)->start + ((const struct bfunc *)r)->size;
 }
-static uint32_t func_seq(const void *r)
-{
-    return ((const struct bfunc *)r)->seq;
-}
 static uint64_t cfi_start(const void *r)
 {
     return ((const struct bcfi *)r)->start;
@@ -1465,10 +1459,6 @@ static uint64_t cfi_start(const void *r)
 static uint64_t cfi_end(const void *r)
 {
     return ((const struct bcfi *)r)->start + ((const struct bcfi *)r)->size;
-}
-static uint32_t cfi_seq(const void *r)
-{
-    return ((const struct bcfi *)r)->seq;
 }
 
 static int cmp_pub_ptr(const void *a, const void *b)
@@ -1696,12 +1686,12 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
     idmap_cleanup(&b->rule_ids);
 
     rc = resolve_disjoint(b, &r, b->funcs.data, b->funcs.len, sizeof(struct bfunc), func_start,
-                          func_end, func_seq, &r.funcs, &r.n_funcs, &r.func_starts);
+                          func_end, &r.funcs, &r.n_funcs, &r.func_starts);
     if (rc == SYM_OK)
         rc = resolve_publics(b, &r);
     if (rc == SYM_OK)
         rc = resolve_disjoint(b, &r, b->cfis.data, b->cfis.len, sizeof(struct bcfi), cfi_start,
-                              cfi_end, cfi_seq, &r.cfis, &r.n_cfis, &r.cfi_starts);
+                              cfi_end, &r.cfis, &r.n_cfis, &r.cfi_starts);
     if (rc == SYM_OK)
         rc = assign_deltas(b, &r);
     if (rc == SYM_OK)

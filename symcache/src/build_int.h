@@ -114,7 +114,7 @@ void ivals_segments(const struct ival *items, size_t n, const uint8_t *keep, uin
 
 struct bfunc {
     uint64_t start;
-    uint32_t size, name_off, name_len, seq, param;
+    uint32_t size, name_off, name_len, param;
     bool multiple;
     uint64_t block_off; /* into blocks; UINT64_MAX while deferred */
     uint32_t block_len, n_lines, n_inlines;
@@ -145,7 +145,7 @@ struct bpub {
 
 struct bcfi {
     uint64_t start;
-    uint32_t size, rule, seq, n_deltas;
+    uint32_t size, rule, n_deltas;
     uint32_t delta_off; /* into deltas_blob; 0 is the shared empty list */
 };
 
