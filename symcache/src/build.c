@@ -1354,7 +1354,12 @@ struct resolved {
     uint32_t *seg_recs[2];
     size_t n_segs[2];
     size_t n_win_kept[2];
-    /* Every array above, as resolved_alloc made it */
+    /* Memory the string index no longer needs (strtab_release_index): the arrays above are cut
+     * from it while they fit. Its pages were faulted in while the strings came; fresh pages
+     * instead would each cost a fault and a zeroing, on a virtual machine often more. */
+    char *spare;
+    size_t spare_bytes, spare_used;
+    /* Every other array above, as resolved_alloc made it */
     struct owned {
         void *p;
         size_t bytes; /* a region when VEC_REGION_MIN or more */
@@ -1362,14 +1367,24 @@ struct resolved {
     size_t n_owned;
 };
 
-/* A zeroed array of n elements of esz bytes, freed by resolved_free. A large one is a region:
- * its fresh pages come as huge pages where the kernel allows, a few faults where a heap block
- * took one per 4 KiB (8,000 for the tables of a 650 MB file). NULL when out of memory. */
+/* A zeroed array of n elements of esz bytes, freed by resolved_free: cut from the spare memory
+ * while it lasts; else a large one is a region, whose fresh pages come as huge pages where the
+ * kernel allows, a few faults where a heap block took one per 4 KiB (8,000 for the tables of a
+ * 650 MB file). NULL when out of memory. */
 static void *resolved_alloc(struct resolved *r, size_t n, size_t esz)
 {
-    if (r->n_owned == sizeof(r->owned) / sizeof(r->owned[0]) || (esz != 0 && n > SIZE_MAX / esz))
+    if (esz != 0 && n > SIZE_MAX / esz)
         return NULL;
     size_t bytes = (n ? n : 1) * esz;
+    size_t aligned = (bytes + 63) & ~(size_t)63;
+    if (aligned >= bytes && aligned <= r->spare_bytes - r->spare_used) {
+        void *p = r->spare + r->spare_used;
+        r->spare_used += aligned;
+        memset(p, 0, bytes);
+        return p;
+    }
+    if (r->n_owned == sizeof(r->owned) / sizeof(r->owned[0]))
+        return NULL;
     void *p = bytes >= VEC_REGION_MIN ? sym_region_grow(NULL, 0, bytes) : sym_calloc(1, bytes);
     if (p != NULL)
         r->owned[r->n_owned++] = (struct owned){p, bytes};
@@ -1385,6 +1400,10 @@ static void resolved_free(struct resolved *r)
             sym_free(r->owned[i].p);
     }
     r->n_owned = 0;
+    if (r->spare != NULL)
+        sym_region_free(r->spare, r->spare_bytes);
+    r->spare = NULL;
+    r->spare_bytes = r->spare_used = 0;
 }
 
 /* Runs the disjoint first-wins resolution over n records and returns the indexes of the kept
@@ -1682,7 +1701,7 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         rc = encode_deferred(b);
     if (rc != SYM_OK)
         return rc;
-    strtab_drop_index(&b->strings);
+    r.spare = strtab_release_index(&b->strings, &r.spare_bytes);
     idmap_cleanup(&b->rule_ids);
 
     rc = resolve_disjoint(b, &r, b->funcs.data, b->funcs.len, sizeof(struct bfunc), func_start,

@@ -30,6 +30,10 @@ sym_err strtab_init(struct strtab *t, uint64_t max_bytes);
 void strtab_cleanup(struct strtab *t);
 /* Frees the hash slots only (the bytes stay), once no more strings will be added. */
 void strtab_drop_index(struct strtab *t);
+/* The same, except that slots of VEC_REGION_MIN bytes or more are handed to the caller instead
+ * of freed: a region (sym/alloc.h) of *bytes bytes, whose pages are already the process's, for
+ * the caller to reuse and free with sym_region_free. NULL (and *bytes 0) when they were freed. */
+void *strtab_release_index(struct strtab *t, size_t *bytes);
 /* Returns SYM_OK and *out, SYM_ENOMEM, or SYM_ELIMIT (string section over max_bytes). NUL bytes
  * in s are stored as '_' (as Breakpad does) and counted in nul_replaced. */
 sym_err strtab_intern(struct strtab *t, const char *s, size_t n, struct img_str *out);

@@ -57,6 +57,21 @@ void strtab_cleanup(struct strtab *t)
     strtab_drop_index(t);
 }
 
+void *strtab_release_index(struct strtab *t, size_t *bytes)
+{
+    size_t n = t->n_slots * sizeof(uint64_t);
+    void *slots = t->slots;
+    *bytes = 0;
+    if (slots == NULL || n < VEC_REGION_MIN) {
+        strtab_drop_index(t);
+        return NULL;
+    }
+    t->slots = NULL;
+    t->n_slots = t->n_used = 0;
+    *bytes = n;
+    return slots;
+}
+
 void strtab_drop_index(struct strtab *t)
 {
     slots_free(t->slots, t->n_slots);
