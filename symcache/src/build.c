@@ -1362,15 +1362,14 @@ struct resolved {
     /* Every other array above, as resolved_alloc made it */
     struct owned {
         void *p;
-        size_t bytes; /* a region when VEC_REGION_MIN or more */
+        size_t bytes; /* for block_free */
     } owned[16];
     size_t n_owned;
 };
 
 /* A zeroed array of n elements of esz bytes, freed by resolved_free: cut from the spare memory
- * while it lasts; else a large one is a region, whose fresh pages come as huge pages where the
- * kernel allows, a few faults where a heap block took one per 4 KiB (8,000 for the tables of a
- * 650 MB file). NULL when out of memory. */
+ * while it lasts, else a block (block_new; a heap block took 8,000 faults of 4 KiB for the
+ * tables of a 650 MB file). NULL when out of memory. */
 static void *resolved_alloc(struct resolved *r, size_t n, size_t esz)
 {
     if (esz != 0 && n > SIZE_MAX / esz)
@@ -1385,7 +1384,7 @@ static void *resolved_alloc(struct resolved *r, size_t n, size_t esz)
     }
     if (r->n_owned == sizeof(r->owned) / sizeof(r->owned[0]))
         return NULL;
-    void *p = bytes >= VEC_REGION_MIN ? sym_region_grow(NULL, 0, bytes) : sym_calloc(1, bytes);
+    void *p = block_new(bytes);
     if (p != NULL)
         r->owned[r->n_owned++] = (struct owned){p, bytes};
     return p;
@@ -1393,12 +1392,8 @@ static void *resolved_alloc(struct resolved *r, size_t n, size_t esz)
 
 static void resolved_free(struct resolved *r)
 {
-    for (size_t i = 0; i < r->n_owned; i++) {
-        if (r->owned[i].bytes >= VEC_REGION_MIN)
-            sym_region_free(r->owned[i].p, r->owned[i].bytes);
-        else
-            sym_free(r->owned[i].p);
-    }
+    for (size_t i = 0; i < r->n_owned; i++)
+        block_free(r->owned[i].p, r->owned[i].bytes);
     r->n_owned = 0;
     if (r->spare != NULL)
         sym_region_free(r->spare, r->spare_bytes);

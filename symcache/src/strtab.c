@@ -2,7 +2,7 @@
 /* strtab.c: the builder's string interner (each distinct name, path or rule text stored once)
  * and the id maps that turn the arbitrary FILE / INLINE_ORIGIN ids of a .sym file into dense
  * indexes. Both are open-addressing tables that grow by doubling: the id maps at half load,
- * the interner at STRTAB_MAX_LOAD. */
+ * the interner at 70 % (STRTAB_MAX_LOAD_NUM / STRTAB_MAX_LOAD_DEN). */
 #include <string.h>
 
 #include "build_int.h"
@@ -24,22 +24,15 @@ static inline size_t home_slot(uint64_t h, size_t n)
     return (size_t)(((h >> 32) * (uint64_t)n) >> 32);
 }
 
-/* The large slot arrays are regions (sym/alloc.h): fresh zero pages from the kernel, where a
- * calloc served from a reused heap block would first clear every byte. */
+/* Slot arrays are zeroed blocks (block_new): the large ones regions. */
 static uint64_t *slots_new(size_t n)
 {
-    size_t bytes = n * sizeof(uint64_t);
-    return bytes >= VEC_REGION_MIN ? sym_region_grow(NULL, 0, bytes)
-                                   : sym_calloc(n, sizeof(uint64_t));
+    return n > SIZE_MAX / sizeof(uint64_t) ? NULL : block_new(n * sizeof(uint64_t));
 }
 
 static void slots_free(uint64_t *slots, size_t n)
 {
-    size_t bytes = n * sizeof(uint64_t);
-    if (bytes >= VEC_REGION_MIN)
-        sym_region_free(slots, bytes);
-    else
-        sym_free(slots);
+    block_free(slots, n * sizeof(uint64_t));
 }
 
 sym_err strtab_init(struct strtab *t, uint64_t max_bytes)
@@ -62,7 +55,7 @@ void *strtab_release_index(struct strtab *t, size_t *bytes)
     size_t n = t->n_slots * sizeof(uint64_t);
     void *slots = t->slots;
     *bytes = 0;
-    if (slots == NULL || n < VEC_REGION_MIN) {
+    if (slots == NULL || !block_is_region(n)) {
         strtab_drop_index(t);
         return NULL;
     }

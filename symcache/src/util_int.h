@@ -38,6 +38,29 @@ static inline void vec_free(struct vec *v)
     v->len = v->cap = v->map_bytes = 0;
 }
 
+/* A zeroed block of bytes that is never resized (a hash table's slots, a finished table): from
+ * VEC_REGION_MIN bytes on a region, whose fresh zero pages need no clearing and come as huge
+ * pages where the kernel allows (a heap block was faulted 4 KiB at a time, or cleared by
+ * calloc when reused), else sym_calloc memory. NULL when out of memory. */
+static inline bool block_is_region(size_t bytes)
+{
+    return bytes >= VEC_REGION_MIN;
+}
+
+static inline void *block_new(size_t bytes)
+{
+    return block_is_region(bytes) ? sym_region_grow(NULL, 0, bytes) : sym_calloc(1, bytes);
+}
+
+/* Frees what block_new(bytes) returned (NULL is ignored). */
+static inline void block_free(void *p, size_t bytes)
+{
+    if (p != NULL && block_is_region(bytes))
+        sym_region_free(p, bytes);
+    else
+        sym_free(p);
+}
+
 /* Hands the leading whole pages of a byte array held in a region to dst (sym_region_give):
  * afterwards the array is its remaining tail. Returns the bytes given (0: nothing moved, the
  * array is unchanged and dst still writable), or SIZE_MAX when dst became unusable. */
