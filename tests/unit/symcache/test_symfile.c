@@ -1000,6 +1000,78 @@ static void test_number_forms(void)
     }
 }
 
+/* Line records of many shapes (field widths around 8 digits, either case, lines around 32
+ * bytes, extra or odd separators): fed whole, where most lines can be read 32 bytes at a
+ * time, and a byte at a time, where every line is read field by field, the images are the
+ * same, and every record of a valid shape has its line. */
+static void test_line_record_shapes(void)
+{
+    enum { N = 3000 };
+    size_t cap = (size_t)N * 96 + 256;
+    char *text = malloc(cap);
+    bool *valid = malloc(N);
+    T_ASSERT(text != NULL && valid != NULL);
+    int n = snprintf(text, cap, "FILE 0 a.c\nFILE 7 b.c\nFUNC 100000 %x 0 f\n", N * 16);
+    uint32_t seed = 12345;
+    for (unsigned i = 0; i < N; i++) {
+        unsigned z[4], shape;
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            z[k] = (seed >> 16) % 9; /* leading zeros: fields of 1 to 15 digits */
+        }
+        seed = seed * 1103515245u + 12345u;
+        shape = (seed >> 16) % 100; /* 2 % malformed: under the warning limit */
+        char addr[32], size[32];
+        snprintf(addr, sizeof(addr), "%0*x", (int)(z[0] + 6), 0x100000 + i * 16);
+        snprintf(size, sizeof(size), "%0*x", (int)(z[1] + 1), 0xa + (i % 6));
+        if (shape < 10) /* upper-case digits */
+            for (char *c = addr; *c; c++)
+                *c = (char)(*c >= 'a' && *c <= 'f' ? *c - 32 : *c);
+        const char *sep[4] = {" ", " ", " ", ""};
+        valid[i] = true;
+        if (shape >= 10 && shape < 20)
+            sep[1] = "  "; /* two spaces: still a record */
+        else if (shape >= 20 && shape < 30)
+            sep[3] = " "; /* a trailing space: still a record */
+        else if (shape == 30)
+            sep[0] = "\t", valid[i] = false;
+        else if (shape == 31)
+            sep[2] = " x", valid[i] = false;
+        n += snprintf(text + n, cap - (size_t)n, "%s%s%s%s%0*u%s%0*u%s\n", addr, sep[0], size,
+                      sep[1], (int)(z[2] + 1), i + 1, sep[2], (int)(z[3] + 1), (i % 2) * 7, sep[3]);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        struct sym_parser *p;
+        T_ASSERT_OK(sym_parser_new(NULL, &p));
+        for (int off = 0; off < n; off += pass ? 1 : n)
+            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
+        static struct st_image img[2];
+        memset(&img[pass], 0, sizeof(img[pass]));
+        sym_buf_init(&img[pass].buf, 0);
+        T_ASSERT_OK(sym_parser_finish(p, &img[pass].buf, &img[pass].stats, NULL));
+        sym_parser_free(p);
+        T_ASSERT_OK(sym_image_open(img[pass].buf.data, img[pass].buf.len, &img[pass].img, NULL));
+        size_t bad = 0;
+        for (unsigned i = 0; i < N; i++) {
+            bad += !valid[i];
+            if (valid[i]) {
+                struct sym_lookup *l = st_lookup(&img[pass], 0x100000 + (uint64_t)i * 16);
+                T_ASSERT_EQ(l->line, i + 1);
+                T_ASSERT_STR_EQ(st_str(l->file), i % 2 ? "b.c" : "a.c");
+            }
+        }
+        T_ASSERT_EQ(img[pass].stats.n_warnings, bad);
+        if (pass == 1) {
+            T_ASSERT_EQ(img[0].buf.len, img[1].buf.len);
+            T_ASSERT_MEM_EQ(img[0].buf.data, img[1].buf.data, img[1].buf.len);
+            st_free(&img[0]);
+            st_free(&img[1]);
+        }
+    }
+    free(valid);
+    free(text);
+}
+
 /* FILE ids first in order (0, 1, 2: each its own index, no table), then out of order, then
  * used before their FILE record: every line still gets its own file. */
 static void test_file_ids_in_and_out_of_order(void)
@@ -1250,6 +1322,7 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_overlaps), T_TEST(test_inline_forms), T_TEST(test_deep_inlines),
        T_TEST(test_public_fallback), T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies),
        T_TEST(test_cfi_order_paths_agree), T_TEST(test_stack_win_policies),
-       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_allocation_failures),
-       T_TEST(test_large_tables), T_TEST(test_region_give), T_TEST(test_image_takes_tables),
-       T_TEST(test_empty_function_name_first), T_TEST(test_file_ids_in_and_out_of_order))
+       T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_line_record_shapes),
+       T_TEST(test_allocation_failures), T_TEST(test_large_tables), T_TEST(test_region_give),
+       T_TEST(test_image_takes_tables), T_TEST(test_empty_function_name_first),
+       T_TEST(test_file_ids_in_and_out_of_order))
