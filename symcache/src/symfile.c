@@ -1343,16 +1343,44 @@ static void process_line(struct tok *t, const char *s, size_t n, const char *ava
     }
 }
 
-/* process_line, with the most common line of all, a line record of the usual shape, taken
- * first and without the general dispatch. */
+/* Whether the line [s, s + n) starts with "STACK CFI " and has more after it. */
+static inline bool is_cfi_line(const char *s, size_t n)
+{
+    static const char kw[10] = {'S', 'T', 'A', 'C', 'K', ' ', 'C', 'F', 'I', ' '};
+    uint64_t a, b;
+    uint16_t c, d;
+    if (n <= sizeof(kw))
+        return false;
+    memcpy(&a, s, 8);
+    memcpy(&b, kw, 8);
+    memcpy(&c, s + 8, 2);
+    memcpy(&d, kw + 8, 2);
+    return a == b && c == d;
+}
+
+/* process_line, with the two most common lines, a line record of the usual shape and a
+ * STACK CFI record, taken first and without the general dispatch. */
 static inline void tokenize_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
-    struct line_rec r;
-    if (t->started && line_fields_fast(s, n, avail, &r)) {
-        t->piece_lines++;
-        t->piece_block++;
+    if (t->started) {
         const char *why = NULL;
-        if (line_build(t, &r, &why) == LINE_BAD)
+        enum line_result res;
+        struct line_rec r;
+        struct cfi_rec cr;
+        if (line_fields_fast(s, n, avail, &r)) {
+            t->piece_block++;
+            res = line_build(t, &r, &why);
+        } else if (is_cfi_line(s, n)) {
+            struct lc c = {s + 9, s + n,
+                           avail}; /* on the space after "CFI", as KEYWORD leaves it */
+            t->piece_unwind++;
+            res = cfi_fields(&c, &cr, &why) ? cfi_build(t, &cr, &why) : LINE_BAD;
+        } else {
+            process_line(t, s, n, avail);
+            return;
+        }
+        t->piece_lines++;
+        if (res == LINE_BAD)
             tok_warn(t, why ? why : "malformed line");
         return;
     }
