@@ -727,34 +727,28 @@ static inline bool line_fields_fast(const char *s, size_t n, const char *avail, 
         return false;
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
     __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-    uint32_t live = n == 32 ? UINT32_MAX : ((uint32_t)1 << n) - 1;
+    uint32_t live = (uint32_t)(((uint64_t)1 << n) - 1);
     const __m128i space = _mm_set1_epi8(' ');
     uint32_t sp = ((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, space)) |
                    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, space)) << 16) &
                   live;
-    /* Exactly three spaces, none first or last, no two adjacent. */
-    if ((sp & 1) != 0 || (sp >> (n - 1)) != 0 || (sp & (sp >> 1)) != 0)
+    /* Exactly three spaces (the third lowest is the only one left after dropping two), none
+     * first or last, no two adjacent. */
+    uint32_t from_second = sp & (sp - 1), from_third = from_second & (from_second - 1);
+    if (from_third == 0 || (from_third & (from_third - 1)) != 0 ||
+        (sp & (1u | (uint32_t)1 << (n - 1))) != 0 || (sp & (sp >> 1)) != 0)
         return false;
-    uint32_t rest = sp;
-    unsigned at[3];
-    for (int i = 0; i < 3; i++) {
-        if (rest == 0)
-            return false;
-        at[i] = (unsigned)__builtin_ctz(rest);
-        rest &= rest - 1;
-    }
-    if (rest != 0)
-        return false;
-    unsigned a = at[0], b = at[1], c = at[2];
+    unsigned a = (unsigned)__builtin_ctz(sp), b = (unsigned)__builtin_ctz(from_second),
+             c = (unsigned)__builtin_ctz(from_third);
     unsigned k1 = a, k2 = b - a - 1, k3 = c - b - 1, k4 = (unsigned)n - c - 1;
     if ((k1 | k2 | k3 | k4) > 8)
         return false;
     uint32_t dig = bytes_in_range(v0, v1, '0', '9');
     const __m128i lower = _mm_set1_epi8(0x20);
     uint32_t hex = dig | bytes_in_range(_mm_or_si128(v0, lower), _mm_or_si128(v1, lower), 'a', 'f');
-    uint32_t hex_part = (((uint32_t)1 << b) - 1) & ~((uint32_t)1 << a);
-    uint32_t dec_part = live & ~(((uint32_t)2 << b) - 1) & ~((uint32_t)1 << c);
-    if ((hex_part & ~hex) != 0 || (dec_part & ~dig) != 0)
+    /* Every other byte a hex digit, and a decimal one after the second space. */
+    uint32_t fields = live & ~sp;
+    if ((fields & ~hex) != 0 || (fields & ~(((uint32_t)2 << b) - 1) & ~dig) != 0)
         return false;
     r->addr = hex_digits(s, k1);
     r->size = hex_digits(s + a + 1, k2);
