@@ -1386,6 +1386,19 @@ static const char *find_eol(const char *s, const char *end)
 {
 #ifdef __SSE2__
     const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    /* 32 bytes a step: most lines end within the first. */
+    while (end - s >= 32) {
+        __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
+        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+        uint32_t m = (uint32_t)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(v0, nl), _mm_cmpeq_epi8(v0, cr))) |
+                     (uint32_t)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(v1, nl), _mm_cmpeq_epi8(v1, cr)))
+                         << 16;
+        if (m != 0)
+            return s + __builtin_ctz(m);
+        s += 32;
+    }
     while (end - s >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
         int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
@@ -1399,14 +1412,25 @@ static const char *find_eol(const char *s, const char *end)
     return s;
 }
 
+static inline bool is_eol(char c)
+{
+    return c == '\n' || c == '\r';
+}
+
 /* Moves *s past line breaks (counting them in t) to the start of the next line and returns
  * that line's end: its line break, or end when the piece cuts it; NULL when no line is left. */
-static const char *next_line(struct tok *t, const char **s, const char *end)
+static inline const char *next_line(struct tok *t, const char **s, const char *end)
 {
     const char *p = *s;
-    while (p < end && (*p == '\n' || *p == '\r')) {
-        t->newlines += *p == '\n';
+    if (end - p >= 2 && p[0] == '\n' && !is_eol(p[1])) {
+        /* The usual break: one '\n'. */
+        t->newlines++;
         p++;
+    } else {
+        while (p < end && is_eol(*p)) {
+            t->newlines += *p == '\n';
+            p++;
+        }
     }
     *s = p;
     return p < end ? find_eol(p, end) : NULL;
