@@ -931,6 +931,34 @@ static enum line_result file_record(struct tok *t, struct lc *c, const char **wh
     return named_id_record(t, OP_FILE, id, name, n);
 }
 
+/* The number of fields (runs of bytes other than ' ') from the cursor to the end of the line;
+ * the cursor does not move. */
+static size_t count_fields(const struct lc *c)
+{
+    const char *p = c->p;
+    size_t k = 0;
+    bool in_field = false;
+#ifdef __SSE2__
+    /* 16 bytes a step: a field starts where a byte is not a space and the one before was. */
+    const __m128i space = _mm_set1_epi8(' ');
+    while (c->end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        uint32_t body = ~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space)) & 0xffffu;
+        uint32_t starts = body & ~(body << 1 | (uint32_t)in_field);
+        for (; starts != 0; starts &= starts - 1)
+            k++;
+        in_field = (body >> 15) != 0;
+        p += 16;
+    }
+#endif
+    for (; p < c->end; p++) {
+        bool body = *p != ' ';
+        k += body && !in_field;
+        in_field = body;
+    }
+    return k;
+}
+
 /* True when [s, s+n) is an integer with an optional leading '-'. */
 static bool is_integer(const char *s, size_t n)
 {
@@ -958,7 +986,12 @@ static enum line_result origin_record(struct tok *t, struct lc *c, const char **
     /* Old form `INLINE_ORIGIN <id> <file_id> <name>`: the token after the id is an integer
      * (Breakpad's test) and a name follows it. The file id is not used for lookups. */
     struct lc probe = *c;
-    if (word_field(&probe, &w, &wn) && is_integer(w, wn) && rest_field(&probe, &name, &n))
+    skip_spaces(&probe);
+    /* Only a token that starts like an integer can be one: a name is not read through. */
+    bool may_be_integer =
+        probe.p < probe.end && (*probe.p == '-' || (unsigned)(*probe.p - '0') < 10);
+    if (may_be_integer && word_field(&probe, &w, &wn) && is_integer(w, wn) &&
+        rest_field(&probe, &name, &n))
         return named_id_record(t, OP_ORIGIN, id, name, n);
     if (!rest_field(c, &name, &n)) {
         *why = "INLINE_ORIGIN record without a name";
@@ -971,11 +1004,7 @@ static enum line_result inline_record(struct tok *t, struct lc *c, const char **
 {
     /* New form: depth call_line call_file origin (addr size)+, an even count of fields; the
      * old form has no call_file, an odd count (Breakpad's rule). */
-    struct lc probe = *c;
-    const char *w;
-    size_t wn, k = 0;
-    while (word_field(&probe, &w, &wn))
-        k++;
+    size_t k = count_fields(c);
     bool new_form = k % 2 == 0;
     size_t hdr = new_form ? 4 : 3;
     uint32_t depth, call_line, call_file = 0, origin;
