@@ -489,6 +489,7 @@ static inline uint64_t hex_digits(const char *p, unsigned k)
 {
     uint64_t w;
     memcpy(&w, p, 8);
+    /* Digit value per byte: the low nibble, plus 9 for a letter (bit 6 set). */
     uint64_t nib = (w & 0x0f * SWAR_ONES) + 9 * ((w >> 6) & SWAR_ONES);
     uint64_t r = __builtin_bswap64(nib << (8 * (8 - k)));
     r = (r | (r >> 4)) & 0x00ff00ff00ff00ffull;
@@ -501,6 +502,7 @@ static inline uint32_t dec_digits(const char *p, unsigned k)
 {
     uint64_t x;
     memcpy(&x, p, 8);
+    /* Digits in the top k bytes, first digit most significant: combine pairs, quads, octets. */
     x = (x - '0' * SWAR_ONES) << (8 * (8 - k));
     x = ((x & 0x0f0f0f0f0f0f0f0full) * 2561) >> 8;
     x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
@@ -708,7 +710,7 @@ struct side_line_rec {
 };
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* Bit i set when byte i of the 32 at p is in [lo, hi] (both below 0x80). */
+/* Bit i set when byte i of the 32 in v0, v1 is in [lo, hi] (both below 0x80). */
 static inline uint32_t bytes_in_range(__m128i v0, __m128i v1, char lo, char hi)
 {
     const __m128i below = _mm_set1_epi8((char)(lo - 1)), above = _mm_set1_epi8((char)(hi + 1));
@@ -1137,15 +1139,20 @@ static enum line_result win_build(struct tok *t, const struct win_rec *r, const 
     return ubuilt(t, rc, nul_before, why);
 }
 
+/* A STACK CFI record, the cursor after "CFI". */
+static enum line_result cfi_record(struct tok *t, struct lc *c, const char **why)
+{
+    t->piece_unwind++;
+    struct cfi_rec r;
+    if (!cfi_fields(c, &r, why))
+        return LINE_BAD;
+    return cfi_build(t, &r, why);
+}
+
 static enum line_result stack_record(struct tok *t, struct lc *c, const char **why)
 {
-    if (KEYWORD(c, "CFI")) {
-        t->piece_unwind++;
-        struct cfi_rec r;
-        if (!cfi_fields(c, &r, why))
-            return LINE_BAD;
-        return cfi_build(t, &r, why);
-    }
+    if (KEYWORD(c, "CFI"))
+        return cfi_record(t, c, why);
     if (KEYWORD(c, "WIN")) {
         t->piece_unwind++;
         struct win_rec r;
@@ -1333,6 +1340,23 @@ static void reject_input(struct tok *t, const char *s, size_t n)
     tok_fail(t, SYM_EPARSE, "not a Breakpad symbol file: the first line starts with \"%s\"", shown);
 }
 
+/* Counts what became of a parsed line: a warning for a malformed one (why, when given, says
+ * what was wrong), a skipped unknown record type. */
+static void line_outcome(struct tok *t, enum line_result r, const char *why)
+{
+    switch (r) {
+    case LINE_OK:
+    case LINE_FATAL:
+        break;
+    case LINE_BAD:
+        tok_warn(t, why ? why : "malformed line");
+        break;
+    case LINE_UNKNOWN:
+        t->n_unknown++;
+        break;
+    }
+}
+
 /* Parses the line [s, s + n); the bytes up to avail are readable (the rest of the piece). */
 static void process_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
@@ -1353,17 +1377,7 @@ static void process_line(struct tok *t, const char *s, size_t n, const char *ava
         }
         t->started = true;
     }
-    switch (r) {
-    case LINE_OK:
-    case LINE_FATAL:
-        break;
-    case LINE_BAD:
-        tok_warn(t, why ? why : "malformed line");
-        break;
-    case LINE_UNKNOWN:
-        t->n_unknown++;
-        break;
-    }
+    line_outcome(t, r, why);
 }
 
 /* Whether the line [s, s + n) starts with "STACK CFI " and has more after it. */
@@ -1385,54 +1399,52 @@ static inline bool is_cfi_line(const char *s, size_t n)
  * STACK CFI record, taken first and without the general dispatch. */
 static inline void tokenize_line(struct tok *t, const char *s, size_t n, const char *avail)
 {
-    if (t->started) {
-        const char *why = NULL;
-        enum line_result res;
-        struct line_rec r;
-        struct cfi_rec cr;
-        if (line_fields_fast(s, n, avail, &r)) {
-            t->piece_block++;
-            res = line_build(t, &r, &why);
-        } else if (is_cfi_line(s, n)) {
-            struct lc c = {s + 9, s + n,
-                           avail}; /* on the space after "CFI", as KEYWORD leaves it */
-            t->piece_unwind++;
-            res = cfi_fields(&c, &cr, &why) ? cfi_build(t, &cr, &why) : LINE_BAD;
-        } else {
-            process_line(t, s, n, avail);
-            return;
-        }
-        t->piece_lines++;
-        if (res == LINE_BAD)
-            tok_warn(t, why ? why : "malformed line");
+    if (!t->started) {
+        process_line(t, s, n, avail);
         return;
     }
-    process_line(t, s, n, avail);
+    const char *why = NULL;
+    enum line_result res;
+    struct line_rec r;
+    if (line_fields_fast(s, n, avail, &r)) {
+        t->piece_block++;
+        res = line_build(t, &r, &why);
+    } else if (is_cfi_line(s, n)) {
+        struct lc c = {s + 9, s + n, avail}; /* after "CFI", where KEYWORD leaves the cursor */
+        res = cfi_record(t, &c, &why);
+    } else {
+        process_line(t, s, n, avail);
+        return;
+    }
+    t->piece_lines++;
+    line_outcome(t, res, why);
 }
+
+#ifdef __SSE2__
+/* Bit i set when byte i of the 16 at p is '\n' or '\r'. */
+static inline uint32_t eol_mask16(const char *p)
+{
+    const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
+}
+#endif
 
 /* The first '\n' or '\r' in [s, end), or end. */
 static const char *find_eol(const char *s, const char *end)
 {
 #ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
     /* 32 bytes a step: most lines end within the first. */
     while (end - s >= 32) {
-        __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
-        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-        uint32_t m = (uint32_t)_mm_movemask_epi8(
-                         _mm_or_si128(_mm_cmpeq_epi8(v0, nl), _mm_cmpeq_epi8(v0, cr))) |
-                     (uint32_t)_mm_movemask_epi8(
-                         _mm_or_si128(_mm_cmpeq_epi8(v1, nl), _mm_cmpeq_epi8(v1, cr)))
-                         << 16;
+        uint32_t m = eol_mask16(s) | eol_mask16(s + 16) << 16;
         if (m != 0)
             return s + __builtin_ctz(m);
         s += 32;
     }
-    while (end - s >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
+    if (end - s >= 16) {
+        uint32_t m = eol_mask16(s);
         if (m != 0)
-            return s + __builtin_ctz((unsigned)m);
+            return s + __builtin_ctz(m);
         s += 16;
     }
 #endif
@@ -1755,8 +1767,7 @@ static void apply_side(struct tok *t, const struct side *sd)
         const char *why = NULL;
         if (o->kind == OP_CFI) {
             struct cfi_rec r = {o->flag != 0, o->a, o->b, arena + o->d, o->e};
-            if (cfi_build(t, &r, &why) == LINE_BAD)
-                tok_warn(t, why ? why : "malformed line");
+            line_outcome(t, cfi_build(t, &r, &why), why);
         } else if (o->kind == OP_WIN) {
             struct win_rec r = {.type = o->a,
                                 .has_program = (o->flag & 1) != 0,
@@ -1764,14 +1775,12 @@ static void apply_side(struct tok *t, const struct side *sd)
                                 .program = arena + o->d + sizeof(uint64_t[8]),
                                 .n = o->e};
             memcpy(r.f, arena + o->d, sizeof(r.f));
-            if (win_build(t, &r, &why) == LINE_BAD)
-                tok_warn(t, why ? why : "malformed line");
+            line_outcome(t, win_build(t, &r, &why), why);
         } else if (o->kind == OP_SLINES) {
             const struct side_line_rec *rec = (const struct side_line_rec *)l->raw.data + o->c;
             for (uint32_t k = 0; k < o->d && !t->stopped; k++) {
                 t->newlines = rec[k].line - 1;
-                if (line_build(t, &rec[k].r, &why) == LINE_BAD)
-                    tok_warn(t, why ? why : "malformed line");
+                line_outcome(t, line_build(t, &rec[k].r, &why), why);
             }
         } else if (o->kind == OP_SFUNC) {
             struct func_rec r = {o->flag != 0, o->a, o->b, o->c, op_name(l, o), o->e};
