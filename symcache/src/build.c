@@ -572,6 +572,17 @@ void bld_prefetch_lines(const struct builder *b, const struct bline *lines, size
     }
 }
 
+void bld_prefetch_inlines(const struct builder *b, const struct binl *ranges, size_t n)
+{
+    const struct img_str *files = b->files.data, *origins = b->origins.data;
+    for (size_t i = 0; i < n; i++) {
+        if (ranges[i].origin < b->origins.len)
+            __builtin_prefetch(&origins[ranges[i].origin]);
+        if (ranges[i].call_file != 0 && ranges[i].call_file - 1 < b->files.len)
+            __builtin_prefetch(&files[ranges[i].call_file - 1]);
+    }
+}
+
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
                    uint32_t n_files, uint32_t n_origins)
 {

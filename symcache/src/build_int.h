@@ -317,6 +317,8 @@ sym_err bld_lines(struct builder *b, const struct bline *lines, size_t n, uint32
  * is hundreds of KiB, read at random), and with them the batch itself, which the tokenizing
  * thread wrote on another core. Only a hint: no effect on the result. */
 void bld_prefetch_lines(const struct builder *b, const struct bline *lines, size_t n);
+/* The same for the INLINE_ORIGIN and call FILE slots that encoding inline ranges reads. */
+void bld_prefetch_inlines(const struct builder *b, const struct binl *ranges, size_t n);
 sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges, size_t n,
                    uint32_t n_files, uint32_t n_origins);
 /* A PUBLIC record: name has no NUL byte (had_nul: some were replaced) and hash is

@@ -1876,7 +1876,8 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
         /* A function name is interned when its block closes, into a table of megabytes: start
          * loading the slot it will probe some functions ahead, so that the load is done by
          * then (the hash came with the operation). Encoding the block reads the FILE slots
-         * of its line records, also at random: those are loaded ahead too. */
+         * of its line records and the INLINE_ORIGIN and call FILE slots of its inline ranges,
+         * also at random: those are loaded ahead too. */
         if (i + PREFETCH_OPS < l->ops.len) {
             const struct op *ahead = &ops[i + PREFETCH_OPS];
             if ((ahead->kind == OP_FUNC && (ahead->flag >> 2) == FUNC_KEEP) ||
@@ -1884,6 +1885,8 @@ static void apply_list(struct sym_parser *p, struct oplist *l)
                 strtab_prefetch(&p->b.strings, ahead->c);
             else if (ahead->kind == OP_LINES)
                 bld_prefetch_lines(&p->b, (const struct bline *)l->lines.data + ahead->c, ahead->d);
+            else if (ahead->kind == OP_INLINE)
+                bld_prefetch_inlines(&p->b, (const struct binl *)l->inls.data + ahead->c, ahead->d);
         }
         p->line = ops[i].line;
         uint64_t nul_before = p->b.strings.nul_replaced;
