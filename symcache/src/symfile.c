@@ -1991,11 +1991,12 @@ static void *tokenizer_main(void *arg)
             spin_while_equal(&p->jobs_posted, seen);
             pthread_mutex_lock(&p->mu);
         }
-        seen = atomic_load_explicit(&p->jobs_posted, memory_order_relaxed);
         while (!p->job && !p->quit)
             pthread_cond_wait(&p->cv, &p->mu);
         if (p->quit)
             break;
+        /* The job taken now is counted: the next wait spins until the one after it. */
+        seen = atomic_load_explicit(&p->jobs_posted, memory_order_relaxed);
         const char *data = p->job_data;
         size_t len = p->job_len;
         bool populate = p->job_populate;
