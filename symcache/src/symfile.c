@@ -45,9 +45,10 @@
  * for it, has the kernel supply the pages its growing tables will be written into next
  * (bld_rooms), this far ahead, ROOM_STEP_BYTES at a time: each fresh page (or huge page)
  * costs a fault and a zeroing, an eighth of the applier's time on a 150 MB file when taken
- * while writing. On the tokenizing thread instead, that work delayed the next piece whenever
- * the tokenizer set the pace (all of a FUNC section): up to a third of a parse, on a machine
- * slow to supply fresh memory. */
+ * while writing. The tokenizing thread does the same once done with its piece, until the next
+ * one comes, but only while the applier is not already waiting for it: done before each
+ * piece, that work delayed the next piece whenever the tokenizer set the pace (all of a FUNC
+ * section), up to a third of a parse on a machine slow to supply fresh memory. */
 #define ROOM_AHEAD_BYTES ((size_t)4 << 20)
 #define ROOM_STEP_BYTES  ((size_t)2 << 20)
 /* How many operations ahead the applier prefetches a function name's hash slot. */
@@ -176,6 +177,12 @@ struct sym_parser {
      * only: job and job_done, under mu, are what is waited for. */
     atomic_uint jobs_posted, jobs_done;
     unsigned jobs_done_at_post; /* jobs_done when the last job was posted */
+    /* The rooms of the builder's tables when the job was posted, which the thread populates
+     * once done with the job, until the next one comes, unless the applier is already waiting
+     * for it (see prepare_rooms). */
+    struct bld_room job_rooms[BLD_ROOMS];
+    size_t job_n_rooms;
+    atomic_bool applier_waiting;
 
     /* The caller's shares of shared pieces (see side_tokenize): side_tok tokenizes one into
      * sides[k] (only its out, newlines and stopped are used) while the tokenizing thread
@@ -1948,6 +1955,25 @@ static void populate_pages(const char *p, size_t n)
 #endif
 }
 
+/* Populates rooms[0 .. n) of the builder's tables in order, ROOM_STEP_BYTES at a time, until
+ * *flag differs from seen. */
+static void populate_rooms(const struct bld_room *rooms, size_t n, const atomic_uint *flag,
+                           unsigned seen)
+{
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t at = rooms[i].at, end = at + rooms[i].n;
+        while (at < end) {
+            if (atomic_load_explicit(flag, memory_order_relaxed) != seen)
+                return;
+            uintptr_t next = (at + ROOM_STEP_BYTES) & ~(uintptr_t)(ROOM_STEP_BYTES - 1);
+            if (next > end)
+                next = end;
+            populate_pages((const char *)at, next - at);
+            at = next;
+        }
+    }
+}
+
 static double monotonic_s(void)
 {
     struct timespec ts;
@@ -2001,6 +2027,9 @@ static void *tokenizer_main(void *arg)
         size_t len = p->job_len;
         bool populate = p->job_populate;
         const struct side *side = p->job_side;
+        struct bld_room rooms[BLD_ROOMS];
+        size_t n_rooms = p->job_n_rooms;
+        memcpy(rooms, p->job_rooms, sizeof(rooms));
         pthread_mutex_unlock(&p->mu);
         if (side != NULL)
             apply_side(&p->t, side);
@@ -2015,6 +2044,14 @@ static void *tokenizer_main(void *arg)
         p->job = false;
         p->job_done = true;
         pthread_cond_broadcast(&p->cv);
+        /* Idle until the next job: supply the pages the applier will write next, unless it is
+         * already waiting for this job (the next one would then wait for a step). A table the
+         * applier moves meanwhile only makes the populating fail or fault in unused pages. */
+        if (n_rooms > 0 && !atomic_load_explicit(&p->applier_waiting, memory_order_relaxed)) {
+            pthread_mutex_unlock(&p->mu);
+            populate_rooms(rooms, n_rooms, &p->jobs_posted, seen);
+            pthread_mutex_lock(&p->mu);
+        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -2063,6 +2100,8 @@ static void post_job(struct sym_parser *p, const char *data, size_t len, bool po
     p->job_len = len;
     p->job_populate = populate;
     p->job_side = side;
+    p->job_n_rooms =
+        populate || data == NULL ? 0 : bld_rooms(&p->b, ROOM_AHEAD_BYTES, p->job_rooms);
     p->job_done = false;
     p->job = true;
     p->jobs_done_at_post = atomic_load_explicit(&p->jobs_done, memory_order_relaxed);
@@ -2089,18 +2128,7 @@ static void prepare_rooms(struct sym_parser *p)
 {
     struct bld_room rooms[BLD_ROOMS];
     size_t n = bld_rooms(&p->b, ROOM_AHEAD_BYTES, rooms);
-    for (size_t i = 0; i < n; i++) {
-        uintptr_t at = rooms[i].at, end = at + rooms[i].n;
-        while (at < end) {
-            if (job_finished(p))
-                return;
-            uintptr_t next = (at + ROOM_STEP_BYTES) & ~(uintptr_t)(ROOM_STEP_BYTES - 1);
-            if (next > end)
-                next = end;
-            populate_pages((const char *)at, next - at);
-            at = next;
-        }
-    }
+    populate_rooms(rooms, n, &p->jobs_done, p->jobs_done_at_post);
 }
 
 /* Waits for the piece the thread is tokenizing, if any, and queues its list for the applier.
@@ -2110,8 +2138,10 @@ static void complete_piece(struct sym_parser *p)
     if (!p->in_flight)
         return;
     bool thread_behind = !job_finished(p);
+    atomic_store_explicit(&p->applier_waiting, true, memory_order_relaxed);
     prepare_rooms(p);
     wait_job(p);
+    atomic_store_explicit(&p->applier_waiting, false, memory_order_relaxed);
     p->in_flight = p->in_flight_borrowed = false;
     if (p->split_in_flight != SPLIT_NONE) {
         unsigned *share = &p->share[p->split_in_flight];
