@@ -1658,7 +1658,7 @@ static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
         c.p = s;
     } else if (hexval[(unsigned char)s[0]] != 0) {
         struct line_rec r;
-        if (line_fields(&c, &r)) {
+        if (line_fields_fast(s, n, avail, &r) || line_fields(&c, &r)) {
             t->piece_lines++;
             t->piece_block++;
             side_line_record(t, &r);
@@ -1666,8 +1666,11 @@ static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
         }
         c.p = s;
     }
-    bool stack = s[0] == 'S' && KEYWORD(&c, "STACK");
-    if (stack && KEYWORD(&c, "CFI")) {
+    bool cfi = is_cfi_line(s, n);
+    if (cfi)
+        c.p = s + 9; /* after "CFI", where KEYWORD leaves the cursor */
+    bool stack = !cfi && s[0] == 'S' && KEYWORD(&c, "STACK");
+    if (cfi || (stack && KEYWORD(&c, "CFI"))) {
         t->piece_lines++; /* other lines are counted where they are parsed (OP_RAW) */
         t->piece_unwind++;
         struct cfi_rec r;
