@@ -286,6 +286,8 @@ static void stop_thread(struct sym_parser *p)
         return;
     pthread_mutex_lock(&p->mu);
     p->quit = true;
+    /* Also ends a spin, or the populating of rooms, at once. */
+    atomic_fetch_add_explicit(&p->jobs_posted, 1, memory_order_release);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
