@@ -1660,7 +1660,7 @@ static void side_line(struct tok *t, const char *s, size_t n, const char *avail)
         c.p = s;
     } else if (hexval[(unsigned char)s[0]] != 0) {
         struct line_rec r;
-        if (line_fields_fast(s, n, avail, &r) || line_fields(&c, &r)) {
+        if (line_fields(&c, &r)) {
             t->piece_lines++;
             t->piece_block++;
             side_line_record(t, &r);
