@@ -332,18 +332,18 @@ static sym_err append_inlines(struct builder *b, const struct binl *in, size_t n
 }
 
 /* Encodes a function's block at the end of `blocks`: size, name, header, lines, inlines. */
-static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bline *lines,
-                            size_t n_lines, const struct binl *in, size_t n_in,
-                            const uint32_t *depths, size_t n_records)
+static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bfunc_head *head,
+                            const struct bline *lines, size_t n_lines, const struct binl *in,
+                            size_t n_in, const uint32_t *depths, size_t n_records)
 {
     size_t block_start = b->blocks.len;
     if (!vec_reserve(&b->blocks, 1, 4 * VARINT_MAX))
         return SYM_ENOMEM;
     uint8_t *out = (uint8_t *)b->blocks.data + b->blocks.len, *p = out;
     p += varint_put(p, f->size);
-    p += varint_put(p, f->name_off);
-    p += varint_put(p, f->name_len);
-    p += varint_put(p, (uint64_t)f->param << 1 | f->multiple);
+    p += varint_put(p, head->name.off);
+    p += varint_put(p, head->name.len);
+    p += varint_put(p, (uint64_t)head->param << 1 | head->multiple);
     b->blocks.len += (size_t)(p - out);
     const void *kept;
     size_t n_kept;
@@ -361,7 +361,7 @@ static sym_err encode_block(struct builder *b, struct bfunc *f, const struct bli
         return SYM_ELIMIT;
     f->n_lines = (uint32_t)n_kept;
     f->n_inlines = n_inlines;
-    f->block_off = block_start;
+    f->block_off = (uint32_t)block_start;
     f->block_len = (uint32_t)len;
     return SYM_OK;
 }
@@ -406,7 +406,7 @@ static bool block_names_known(const struct builder *b)
 
 /* Keeps the open block's records until bld_finish, when every declaration has been read
  * (records out of dump_syms order: a FILE or INLINE_ORIGIN after the block using it). */
-static sym_err defer_block(struct builder *b, struct bfunc *f)
+static sym_err defer_block(struct builder *b, struct bfunc *f, const struct bfunc_head *head)
 {
     struct bdeferred *d = vec_push(&b->deferred, sizeof(*d));
     if (d == NULL)
@@ -414,6 +414,7 @@ static sym_err defer_block(struct builder *b, struct bfunc *f)
     size_t n_lines;
     const struct bline *ln = open_lines(b, &n_lines);
     *d = (struct bdeferred){(uint32_t)(b->funcs.len - 1),
+                            *head,
                             b->def_lines.len,
                             n_lines,
                             b->def_inl.len,
@@ -425,7 +426,7 @@ static sym_err defer_block(struct builder *b, struct bfunc *f)
         !vec_append_n(&b->def_depths, sizeof(uint32_t), b->cur_inl_depths.data,
                       b->cur_inl_depths.len))
         return SYM_ENOMEM;
-    f->block_off = UINT64_MAX;
+    f->block_off = UINT32_MAX;
     return SYM_OK;
 }
 
@@ -442,7 +443,8 @@ static sym_err encode_deferred(struct builder *b)
             d[i].n_inl ? (const struct binl *)b->def_inl.data + d[i].inl_first : NULL;
         const uint32_t *dp =
             d[i].n_depths ? (const uint32_t *)b->def_depths.data + d[i].depths_first : NULL;
-        sym_err rc = encode_block(b, f, ln, d[i].n_lines, in, d[i].n_inl, dp, d[i].n_depths);
+        sym_err rc =
+            encode_block(b, f, &d[i].head, ln, d[i].n_lines, in, d[i].n_inl, dp, d[i].n_depths);
         if (rc != SYM_OK)
             return rc;
     }
@@ -468,19 +470,17 @@ static sym_err close_func(struct builder *b)
         return SYM_OK;
     }
     struct bfunc *f = &VEC_AT(&b->funcs, struct bfunc, b->funcs.len - 1);
-    struct img_str name;
+    struct bfunc_head head = {{0, 0}, b->pending_param, b->pending_multiple};
     sym_err rc = strtab_intern_hashed(&b->strings, b->pending_name, b->pending_len, b->pending_hash,
-                                      true, &name);
+                                      true, &head.name);
     if (rc == SYM_OK) {
-        f->name_off = name.off;
-        f->name_len = name.len;
         size_t n_lines;
         const struct bline *ln = open_lines(b, &n_lines);
         if (block_names_known(b))
-            rc = encode_block(b, f, ln, n_lines, b->cur_inl.data, b->cur_inl.len,
+            rc = encode_block(b, f, &head, ln, n_lines, b->cur_inl.data, b->cur_inl.len,
                               b->cur_inl_depths.data, b->cur_inl_depths.len);
         else
-            rc = defer_block(b, f);
+            rc = defer_block(b, f, &head);
     }
     reset_func_block(b);
     return rc;
@@ -524,8 +524,9 @@ sym_err bld_func(struct builder *b, const struct bld_func_rec *r)
         b->strings.nul_replaced++; /* counted on this line, as a warning */
     b->pending_hash = r->hash;
     strtab_prefetch(&b->strings, r->hash);
-    *f = (struct bfunc){
-        .start = r->addr, .size = r->size, .param = r->param, .multiple = r->multiple};
+    b->pending_param = r->param;
+    b->pending_multiple = r->multiple;
+    *f = (struct bfunc){.start = r->addr, .size = r->size};
     b->func_kept = true;
     return SYM_OK;
 }

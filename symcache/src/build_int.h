@@ -116,17 +116,26 @@ void ivals_segments(const struct ival *items, size_t n, const uint8_t *keep, uin
 
 /* ---- Builder ------------------------------------------------------------------------------ */
 
+/* A kept FUNC once its block is encoded: the name and parameter size live in the block, so
+ * that a 650 MB file's million functions take 32 bytes each while the parse runs. */
 struct bfunc {
     uint64_t start;
-    uint32_t size, name_off, name_len, param;
-    bool multiple;
-    uint64_t block_off; /* into blocks; UINT64_MAX while deferred */
+    uint32_t size;
+    uint32_t block_off; /* into blocks (at most IMG_MAX_U32); UINT32_MAX while deferred */
     uint32_t block_len, n_lines, n_inlines;
+};
+
+/* The header fields of a FUNC block: what encode_block writes before the records. */
+struct bfunc_head {
+    struct img_str name;
+    uint32_t param;
+    bool multiple;
 };
 
 /* A FUNC block kept as records until bld_finish (see defer_block in build.c). */
 struct bdeferred {
     uint32_t func; /* index in funcs */
+    struct bfunc_head head;
     uint64_t lines_first, n_lines, inl_first, n_inl, depths_first, n_depths;
 };
 
@@ -229,6 +238,8 @@ struct builder {
     size_t pending_len;
     struct vec pending_copy; /* u8 */
     uint64_t pending_hash;
+    uint32_t pending_param; /* the open FUNC's parameter size and `m` flag */
+    bool pending_multiple;
 
     /* Recently used CFI rule texts: most deltas repeat one of a few texts. */
     struct rule_cache_ent {
