@@ -33,14 +33,17 @@
 #include "build_int.h"
 #include "sym/symfile.h"
 
-/* Input is tokenized in pieces of at most this size (with the second thread, input is gathered
- * into pieces of exactly this size whatever the sizes fed, the last one shorter): the
- * operation list of one piece stays in the caches while the applier reads it, and the two
- * threads meet once per piece (512 KiB measured a little faster than 1 MiB). A smaller piece
- * (the end of the input, or a caller feeding a few bytes at a time before the thread starts)
- * is not worth a meeting: the caller's thread tokenizes it itself while the other one waits. */
-#define PIECE_BYTES       ((size_t)1 << 19)
-#define SMALL_PIECE_BYTES ((size_t)32 << 10)
+/* Input is tokenized in pieces of at most SYM_PIECE_BYTES (opts.piece_bytes; with the second
+ * thread, input is gathered into pieces of exactly that size whatever the sizes fed, the last
+ * one shorter): the operation list of one piece stays in the caches while the applier reads
+ * it, and the two threads meet once per piece (512 KiB measured a little faster than 1 MiB).
+ * A piece under a sixteenth of that (the end of the input, or a caller feeding a few bytes at
+ * a time before the thread starts) is not worth a meeting: the caller's thread tokenizes it
+ * itself while the other one waits. */
+#define SMALL_PIECE_DIV 16
+/* A piece is shared between the threads only after one of at least this many lines (64 at the
+ * default size): below that the mix of records it held says little. */
+#define SPLIT_MIN_LINES(piece) ((piece) / 8192 > 16 ? (uint64_t)(piece) / 8192 : 16)
 /* While the tokenizing thread is still at its piece, the applier, which would otherwise wait
  * for it, has the kernel supply the pages its growing tables will be written into next
  * (bld_rooms), this far ahead, ROOM_STEP_BYTES at a time: each fresh page (or huge page)
@@ -154,6 +157,7 @@ struct sym_parser {
     unsigned fill;   /* the list the tokenizer writes next */
     bool pending[2]; /* a list holds operations not yet applied */
     bool finished;
+    size_t piece, small_piece; /* opts.piece_bytes clamped, and the size of a small piece */
     sym_err fatal;
     char fatal_msg[200];
     uint64_t fatal_line;
@@ -263,6 +267,11 @@ sym_err sym_parser_new(const struct sym_parse_opts *opts, struct sym_parser **ou
         p->opts.max_line_len = SYM_MAX_SYM_LINE;
     if (p->opts.max_errors == 0)
         p->opts.max_errors = SYM_MAX_SYM_ERRORS;
+    p->piece = p->opts.piece_bytes == 0                    ? SYM_PIECE_BYTES
+               : p->opts.piece_bytes < SYM_MIN_PIECE_BYTES ? SYM_MIN_PIECE_BYTES
+               : p->opts.piece_bytes > SYM_MAX_PIECE_BYTES ? SYM_MAX_PIECE_BYTES
+                                                           : p->opts.piece_bytes;
+    p->small_piece = p->piece / SMALL_PIECE_DIV;
     p->t.opts = &p->opts;
     p->t.header_zone = true;
     p->t.out = &p->lists[0];
@@ -1813,7 +1822,7 @@ static void apply_side(struct tok *t, const struct side *sd)
     t->newlines = sd->newlines;
     if (sd->carry_overflow)
         t->carry_overflow = true;
-    else if (!vec_append(&t->carry, arena + sd->carry_off, sd->carry_len))
+    else if (sd->carry_len > 0 && !vec_append(&t->carry, arena + sd->carry_off, sd->carry_len))
         tok_fail(t, SYM_ENOMEM, "%s", builder_failure(SYM_ENOMEM));
     close_batch(t);
 }
@@ -2072,7 +2081,7 @@ static bool job_finished(struct sym_parser *p)
 static bool ensure_input(struct sym_parser *p, unsigned i)
 {
     if (p->in[i] == NULL)
-        p->in[i] = sym_malloc(PIECE_BYTES);
+        p->in[i] = sym_malloc(p->piece);
     return p->in[i] != NULL;
 }
 
@@ -2160,7 +2169,7 @@ static void complete_piece(struct sym_parser *p)
              unwind = p->t.piece_unwind + p->side_tok.piece_unwind,
              block = p->t.piece_block + p->side_tok.piece_block;
     p->split_next = SPLIT_NONE;
-    if (p->job_data != NULL && lines >= 64) {
+    if (p->job_data != NULL && lines >= SPLIT_MIN_LINES(p->piece)) {
         if (unwind * 16 >= lines * 15)
             p->split_next = SPLIT_UNWIND;
         else if (block * 16 >= lines * 15)
@@ -2182,7 +2191,7 @@ static void run_piece(struct sym_parser *p, const char *data, size_t len, bool b
     p->t.out = &p->lists[fill];
     struct side *prev = p->side_pending ? &p->sides[p->side_last] : NULL;
     p->side_pending = false;
-    if (!p->threaded || (data != NULL && len < SMALL_PIECE_BYTES)) {
+    if (!p->threaded || (data != NULL && len < p->small_piece)) {
         if (p->pending[other]) {
             apply_list(p, &p->lists[other]);
             p->pending[other] = false;
@@ -2308,18 +2317,18 @@ sym_err sym_parser_feed(struct sym_parser *p, const void *data, size_t len)
     while (len > 0 && p->fatal == SYM_OK) {
         size_t n;
         if (!p->threaded) {
-            n = len < PIECE_BYTES ? len : PIECE_BYTES;
+            n = len < p->piece ? len : p->piece;
             run_piece(p, s, n, true); /* done before it returns */
-        } else if (p->in_len == 0 && len >= 2 * PIECE_BYTES) {
+        } else if (p->in_len == 0 && len >= 2 * p->piece) {
             /* In place while another piece follows (whose run_piece waits for this one). */
-            n = PIECE_BYTES;
+            n = p->piece;
             run_piece(p, s, n, true);
         } else {
             /* A copy, so that the call can return while the thread tokenizes it. */
-            n = len < PIECE_BYTES - p->in_len ? len : PIECE_BYTES - p->in_len;
+            n = len < p->piece - p->in_len ? len : p->piece - p->in_len;
             memcpy(p->in[p->in_cur] + p->in_len, s, n);
             p->in_len += n;
-            if (p->in_len == PIECE_BYTES)
+            if (p->in_len == p->piece)
                 submit_gathered(p);
         }
         s += n;
@@ -2341,7 +2350,7 @@ sym_err sym_parser_buffer(struct sym_parser *p, void **buf, size_t *cap)
     if (!ensure_input(p, p->in_cur))
         return fail(p, SYM_ENOMEM, "out of memory");
     *buf = p->in[p->in_cur] + p->in_len;
-    *cap = PIECE_BYTES - p->in_len;
+    *cap = p->piece - p->in_len;
     return SYM_OK;
 }
 
@@ -2351,7 +2360,7 @@ sym_err sym_parser_commit(struct sym_parser *p, size_t len)
         return SYM_EINVAL;
     if (p->fatal != SYM_OK)
         return p->fatal;
-    if (p->finished || p->in[p->in_cur] == NULL || len > PIECE_BYTES - p->in_len)
+    if (p->finished || p->in[p->in_cur] == NULL || len > p->piece - p->in_len)
         return SYM_EINVAL;
     sym_err rc = take_input(p, len);
     if (rc != SYM_OK)
@@ -2363,7 +2372,7 @@ sym_err sym_parser_commit(struct sym_parser *p, size_t len)
         return p->fatal;
     }
     p->in_len += len;
-    if (p->in_len == PIECE_BYTES)
+    if (p->in_len == p->piece)
         submit_gathered(p);
     return p->fatal;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* fuzz_symfile.c: libFuzzer target for the .sym parser. The input is fed whole and again in
- * two pieces split where its first byte says (chunk boundaries inside lines and CRLF pairs);
- * both must give the same result. A built image is then opened and queried. */
+/* fuzz_symfile.c: libFuzzer target for the .sym parser. The input is fed whole, again in two
+ * pieces split where its first byte says (chunk boundaries inside lines and CRLF pairs), and
+ * once more on two threads with pieces of 1 KiB (the threads share pieces, records cross
+ * pieces), in chunks whose sizes its second byte says; all must give the same result. A built
+ * image is then opened and queried. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +72,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sym_parser_free(p);
     if (a != b)
         abort();
+
+    struct sym_buf threaded;
+    sym_buf_init(&threaded, 0);
+    struct sym_parse_opts o2 = o;
+    o2.threads = 2;
+    o2.piece_bytes = SYM_MIN_PIECE_BYTES;
+    if (sym_parser_new(&o2, &p) != SYM_OK)
+        abort();
+    size_t step = size > 1 ? 1 + (size_t)data[1] * 13 : 1;
+    sym_err c = SYM_OK;
+    for (size_t at = 0; at < size && c == SYM_OK; at += step)
+        c = sym_parser_feed(p, data + at, size - at < step ? size - at : step);
+    f = sym_parser_finish(p, &threaded, NULL, NULL);
+    if (c == SYM_OK)
+        c = f;
+    sym_parser_free(p);
+    if (a != c)
+        abort();
+
     if (a == SYM_OK) {
         if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+            abort();
+        if (whole.len != threaded.len || memcmp(whole.data, threaded.data, whole.len) != 0)
             abort();
         query(&whole, data, size);
     }
     sym_buf_cleanup(&whole);
     sym_buf_cleanup(&split);
+    sym_buf_cleanup(&threaded);
     return 0;
 }

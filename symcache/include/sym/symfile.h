@@ -62,8 +62,11 @@
 #include "sym/image.h"
 
 /* Defaults of the limits below. */
-#define SYM_MAX_SYM_LINE   (1u << 20) /* bytes in one line (names of 80 KB+ exist) */
-#define SYM_MAX_SYM_ERRORS 100u       /* malformed lines tolerated, as Breakpad does */
+#define SYM_MAX_SYM_LINE    (1u << 20)        /* bytes in one line (names of 80 KB+ exist) */
+#define SYM_PIECE_BYTES     ((size_t)1 << 19) /* the default of sym_parse_opts.piece_bytes */
+#define SYM_MIN_PIECE_BYTES ((size_t)1 << 10)
+#define SYM_MAX_PIECE_BYTES ((size_t)1 << 26)
+#define SYM_MAX_SYM_ERRORS  100u /* malformed lines tolerated, as Breakpad does */
 
 struct sym_parse_opts {
     size_t max_line_len;      /* 0: SYM_MAX_SYM_LINE; longer lines are skipped with a warning */
@@ -76,6 +79,12 @@ struct sym_parse_opts {
      * 0 (the default): like 2 once more than 4 MiB have been fed, on a machine with more than
      * one CPU. The image is the same in every case. */
     unsigned threads;
+    /* 0: SYM_PIECE_BYTES. The input is tokenized in pieces of this many bytes (clamped to
+     * [SYM_MIN_PIECE_BYTES, SYM_MAX_PIECE_BYTES]); with two threads, the threads meet once a
+     * piece. Smaller pieces only cost time: they let tests reach every path of the two-thread
+     * parse (pieces shared between the threads, lines across pieces) with small inputs. The
+     * image is the same whatever the size. */
+    size_t piece_bytes;
 };
 
 /* Fills *o with the defaults. */

@@ -377,6 +377,43 @@ static void test_shared_unwind_pieces(void)
     free(t.p);
 }
 
+/* Pieces of a few KiB: the threads meet every few dozen lines, share pieces of FUNC blocks and
+ * of unwind records, and carry records (the 3,000-byte PUBLIC among them) across many pieces.
+ * The image, statistics and errors are still the ones of the default pieces on one thread. */
+static void test_small_pieces(void)
+{
+    struct text t = {0};
+    generate(&t, 11, 600, true);
+    struct sym_parse_opts o;
+    sym_parse_opts_init(&o);
+    o.max_errors = UINT64_MAX;
+    o.max_line_len = 4096;
+    struct sym_parse_opts o1 = o;
+    o1.threads = 1;
+    struct st_run ref;
+    st_run(&ref, t.p, t.len, 0, &o1);
+    T_ASSERT_OK(ref.rc);
+    static const size_t pieces[] = {1, SYM_MIN_PIECE_BYTES, 1500, 4096, 70001};
+    static const size_t cuts[] = {0, 1, 333, 5000};
+    for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+        o.piece_bytes = pieces[i];
+        for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++)
+            st_check_threads_agree(t.p, t.len, cuts[c], &o);
+        struct sym_parse_opts o2 = o;
+        o2.threads = 2;
+        struct st_run two;
+        st_run(&two, t.p, t.len, 0, &o2);
+        T_ASSERT_OK(two.rc);
+        T_ASSERT_EQ(two.image.len, ref.image.len);
+        T_ASSERT(memcmp(two.image.data, ref.image.data, ref.image.len) == 0);
+        T_ASSERT_U64_EQ(two.stats.n_warnings, ref.stats.n_warnings);
+        T_ASSERT_U64_EQ(two.stats.first_warning_line, ref.stats.first_warning_line);
+        sym_buf_cleanup(&two.image);
+    }
+    sym_buf_cleanup(&ref.image);
+    free(t.p);
+}
+
 /* A parser abandoned in the middle (no finish) ends its thread and frees everything. */
 static void test_free_without_finish(void)
 {
@@ -396,4 +433,4 @@ static void test_free_without_finish(void)
 
 T_LIST(T_TEST(test_generated_inputs), T_TEST(test_rejections), T_TEST(test_switch_to_two_threads),
        T_TEST(test_large_image_two_threads), T_TEST(test_shared_unwind_pieces),
-       T_TEST(test_free_without_finish))
+       T_TEST(test_small_pieces), T_TEST(test_free_without_finish))
