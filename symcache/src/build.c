@@ -245,14 +245,14 @@ static sym_err append_list(struct builder *b, const struct bline *ln, const stru
 
 /* Keeps the first (in file order) of overlapping entries; returns the kept ones sorted by start
  * in *out (which may be `items` itself when nothing needed resolving). esz is the entry size;
- * entries start with {uint64_t start, end}. */
+ * entries start with {uint32_t start, end}. */
 static sym_err resolve_entries(struct builder *b, const void *items, size_t n, size_t esz,
                                struct vec *kept_out, const void **out, size_t *n_out)
 {
     const uint8_t *it = items;
     bool ordered = true;
     for (size_t i = 1; i < n && ordered; i++) {
-        const uint64_t *prev = (const void *)(it + (i - 1) * esz),
+        const uint32_t *prev = (const void *)(it + (i - 1) * esz),
                        *cur = (const void *)(it + i * esz);
         ordered = cur[0] >= prev[1];
     }
@@ -267,7 +267,7 @@ static sym_err resolve_entries(struct builder *b, const void *items, size_t n, s
         return SYM_ENOMEM;
     struct ival *iv = b->scratch_ivals.data;
     for (size_t i = 0; i < n; i++) {
-        const uint64_t *e = (const void *)(it + i * esz);
+        const uint32_t *e = (const void *)(it + i * esz);
         iv[i] = (struct ival){e[0], e[1], (uint32_t)i, (uint32_t)i};
     }
     uint8_t *keep = b->scratch_keep.data;
@@ -668,8 +668,8 @@ sym_err front_line(struct bfront *f, uint64_t addr, uint64_t size, uint32_t line
     sym_err rc = idmap_get(&f->file_ids, file, &idx, &is_new);
     if (rc != SYM_OK)
         return rc;
-    out->start = (addr < fs ? fs : addr) - fs;
-    out->end = (end > fe ? fe : end) - fs;
+    out->start = (uint32_t)((addr < fs ? fs : addr) - fs);
+    out->end = (uint32_t)((end > fe ? fe : end) - fs);
     out->line = line;
     out->file = idx;
     *keep = true;
@@ -718,7 +718,8 @@ sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool 
         if (s >= e)
             continue; /* empty, or outside the function: never reached by a lookup */
         struct binl *in = vec_push(out, sizeof(*in));
-        *in = (struct binl){s - fs, e - fs, depth, origin_idx, file_ref, call_line};
+        *in = (struct binl){(uint32_t)(s - fs), (uint32_t)(e - fs), depth,
+                            origin_idx,         file_ref,           call_line};
     }
     *keep = true;
     return SYM_OK;
