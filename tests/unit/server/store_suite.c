@@ -3,6 +3,7 @@
  * Assertions run on the main thread only: worker threads record failures in their results. */
 #include "store_suite.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -509,8 +510,62 @@ struct conc_ctx {
     struct store *s;
     int id;
     int failures;
-    char why[400];
+    char why[512];
 };
+
+/* MD5 of a buffer as lowercase hex, or "?" on failure: for worker threads, which must not fail
+ * the test themselves (md5_hex_of() does). */
+static void conc_md5(const void *data, size_t len, char out[33])
+{
+    unsigned char md[16];
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) == 1 && n == 16)
+        hex_encode(md, 16, out);
+    else
+        snprintf(out, 33, "?");
+}
+
+/* Says which check a read-back failed (length, bytes or original_size), with the numbers needed
+ * to tell a short read from someone else's bytes; false when everything matches. The MD5s let
+ * an S3 ETag (the MD5 of the stored object) be compared with what was put and what was read. */
+static bool conc_mismatch(const char *key, const char *put, size_t len, const struct mem_sink *m,
+                          const struct store_object_info *info, char *why, size_t cap)
+{
+    size_t common = m->len < len ? m->len : len, off = 0;
+    while (off < common && m->data[off] == put[off])
+        off++;
+    const char *what = NULL;
+    if (m->len != len)
+        what = "length differs";
+    else if (off < len)
+        what = "content differs";
+    else if (!info->has_original_size || info->original_size != len)
+        what = "original_size differs";
+    if (what == NULL)
+        return false;
+    char md5_put[33], md5_read[33];
+    conc_md5(put, len, md5_put);
+    conc_md5(m->len > 0 ? m->data : "", m->len, md5_read);
+    int n = snprintf(why, cap,
+                     "%s: read back different bytes: %s: put %zu bytes, read %zu (in %u sink "
+                     "calls, size %" PRIu64 "), ",
+                     key, what, len, m->len, m->calls, info->size);
+    if (n < 0 || (size_t)n >= cap)
+        return true;
+    if (off < common)
+        n += snprintf(why + n, cap - (size_t)n,
+                      "first difference at offset %zu (0x%02x, put 0x%02x), ", off,
+                      (unsigned char)m->data[off], (unsigned char)put[off]);
+    else if (m->len != len)
+        n += snprintf(why + n, cap - (size_t)n, "the shorter is a prefix of the longer, ");
+    if (n < 0 || (size_t)n >= cap)
+        return true;
+    snprintf(why + n, cap - (size_t)n,
+             "original_size %s%" PRIu64 ", etag %s, md5 put %s, md5 read %s",
+             info->has_original_size ? "" : "absent ", info->original_size, info->etag, md5_put,
+             md5_read);
+    return true;
+}
 
 static void *conc_worker(void *arg)
 {
@@ -529,16 +584,16 @@ static void *conc_worker(void *arg)
         struct sym_diag d = {0};
         struct store_put_opts opts = {.has_original_size = true, .original_size = len};
         sym_err rc = c->s->ops->put_mem(c->s->impl, key, buf, len, &opts, &d);
-        struct store_object_info info;
+        struct store_object_info info = {0};
         m.len = 0;
         m.cap = 1 << 20;
+        m.calls = 0;
         if (rc == SYM_OK)
             rc = c->s->ops->get(c->s->impl, key, mem_sink, &m, &info, &d);
         if (rc != SYM_OK) {
             snprintf(c->why, sizeof(c->why), "%s: %s: %s", key, sym_errname(rc), d.msg);
             c->failures++;
-        } else if (m.len != len || memcmp(m.data, buf, len) != 0 || info.original_size != len) {
-            snprintf(c->why, sizeof(c->why), "%s: read back different bytes", key);
+        } else if (conc_mismatch(key, buf, len, &m, &info, c->why, sizeof(c->why))) {
             c->failures++;
         }
     }
