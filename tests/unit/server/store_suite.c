@@ -262,7 +262,14 @@ void suite_overwrite(void)
     T_ASSERT(a != NULL && b != NULL);
     memset(a, 'a', OW_A_SIZE);
     memset(b, 'b', OW_B_SIZE);
-    T_ASSERT(pthread_rwlock_init(&o.turn, NULL) == 0);
+    /* Writer first: with glibc's default (readers first) two readers in a loop kept the writer
+     * waiting for seconds at a time. */
+    pthread_rwlockattr_t turn_attr;
+    T_ASSERT(pthread_rwlockattr_init(&turn_attr) == 0);
+    T_ASSERT(pthread_rwlockattr_setkind_np(&turn_attr,
+                                           PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
+    T_ASSERT(pthread_rwlock_init(&o.turn, &turn_attr) == 0);
+    pthread_rwlockattr_destroy(&turn_attr);
 
     /* Sequential: the second put replaces bytes and every attribute. */
     struct store_object_info info;
