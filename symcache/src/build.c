@@ -1843,7 +1843,8 @@ sym_err bld_finish(struct builder *b, uint64_t source_bytes, uint64_t warnings, 
         *give_deltas = (struct sink_give){h->sect[IMG_S_CFI_DELTAS].off, &b->deltas_blob, 0};
     }
     if (out->begin != NULL) {
-        rc = out->begin(out, h->total_size, gives, n_gives);
+        /* The function records are read again only to copy blocks out of order. */
+        rc = out->begin(out, h->total_size, gives, n_gives, blocks_as_is ? &b->funcs : NULL);
         if (rc != SYM_OK)
             goto out;
     }

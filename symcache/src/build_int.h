@@ -378,9 +378,12 @@ struct sink_give {
 
 /* Where the image goes. bld_finish computes the total size first and calls begin() once, with
  * the sections it may take, then write() for consecutive pieces, with p NULL for the n bytes
- * that begin took; each returns SYM_OK or the sink's error. */
+ * that begin took; each returns SYM_OK or the sink's error. spare (NULL: none) is a builder
+ * array no longer needed, whose pages a sink that may take pages can move under the rest of
+ * the image (vec_donate) before it writes it: they are the process's already. */
 struct sink {
-    sym_err (*begin)(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives);
+    sym_err (*begin)(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives,
+                     struct vec *spare);
     sym_err (*write)(struct sink *s, const void *p, size_t n);
 };
 

@@ -2501,7 +2501,35 @@ struct into_sink {
     uint64_t cap, len;
 };
 
-static sym_err into_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives)
+/* Moves spare's pages under [from, to) of the image, rounded inward to whole pages. Returns
+ * false when the image memory became unusable. */
+static bool donate_range(struct into_sink *m, struct vec *spare, uint64_t from, uint64_t to)
+{
+    uint64_t page = SYM_REGION_PAGE;
+    from = (from + page - 1) / page * page;
+    to = to / page * page;
+    if (to <= from || to - from > SIZE_MAX)
+        return true;
+    return vec_donate(spare, m->data + from, (size_t)(to - from)) != SIZE_MAX;
+}
+
+/* Fills the image's ranges that no give took (gives are in image order) with spare's pages. */
+static bool donate_spare(struct into_sink *m, uint64_t total, const struct sink_give *gives,
+                         size_t n_gives, struct vec *spare)
+{
+    uint64_t from = 0;
+    for (size_t i = 0; i < n_gives; i++) {
+        if (gives[i].off < from)
+            return true; /* not in order: leave the rest as it is */
+        if (!donate_range(m, spare, from, gives[i].off))
+            return false;
+        from = gives[i].off + gives[i].given;
+    }
+    return donate_range(m, spare, from, total);
+}
+
+static sym_err into_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives,
+                          struct vec *spare)
 {
     struct into_sink *m = (struct into_sink *)s;
     void *dst = NULL;
@@ -2521,6 +2549,8 @@ static sym_err into_begin(struct sink *s, uint64_t total, struct sink_give *give
             return SYM_ENOMEM;
         g->given = given;
     }
+    if (m->may_take && spare != NULL && !donate_spare(m, total, gives, n_gives, spare))
+        return SYM_ENOMEM;
     /* After the takes: populating skips the pages already there. */
     populate_start(m->parser, m->data, total);
     return SYM_OK;
@@ -2626,11 +2656,13 @@ static sym_err write_all(int fd, const char *p, size_t n)
     return SYM_OK;
 }
 
-static sym_err fd_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives)
+static sym_err fd_begin(struct sink *s, uint64_t total, struct sink_give *gives, size_t n_gives,
+                        struct vec *spare)
 {
     struct fd_sink *f = (struct fd_sink *)s;
     (void)gives; /* written like the rest */
     (void)n_gives;
+    (void)spare;
     f->total = total;
     return SYM_OK;
 }

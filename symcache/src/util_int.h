@@ -66,6 +66,13 @@ static inline void block_free(void *p, size_t bytes)
  * array is unchanged and dst still writable), or SIZE_MAX when dst became unusable. */
 size_t vec_give_front(struct vec *v, void *dst);
 
+/* Hands up to n bytes (whole pages) of a region-held array's pages, from its front, to dst
+ * (sym_region_give), their content dropped: for an array no longer needed, whose pages are
+ * already the process's. Afterwards the array is empty (its length 0; only vec_free may follow).
+ * Returns the bytes given (0: nothing moved, dst still writable), or SIZE_MAX when dst became
+ * unusable. */
+size_t vec_donate(struct vec *v, void *dst, size_t n);
+
 /* Where a region-held array will be written next: up to `ahead` bytes of its unused
  * capacity, from the first whole page after its elements, in *at and *n. Returns false when
  * there is none (a malloc'd array, or less than a page left). Computes addresses only. */

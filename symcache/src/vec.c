@@ -58,6 +58,21 @@ size_t vec_give_front(struct vec *v, void *dst)
     return n;
 }
 
+size_t vec_donate(struct vec *v, void *dst, size_t n)
+{
+    size_t have = v->map_bytes / SYM_REGION_PAGE * SYM_REGION_PAGE;
+    n = (n < have ? n : have) / SYM_REGION_PAGE * SYM_REGION_PAGE;
+    if (n == 0)
+        return 0;
+    int rc = sym_region_give(v->data, v->map_bytes, dst, n);
+    if (rc <= 0)
+        return rc == 0 ? 0 : SIZE_MAX;
+    v->map_bytes -= n;
+    v->len = v->cap = 0;
+    v->data = v->map_bytes != 0 ? (char *)v->data + n : NULL;
+    return n;
+}
+
 bool vec_room(const struct vec *v, size_t esz, size_t ahead, uintptr_t *at, size_t *n)
 {
     if (v->map_bytes == 0)
