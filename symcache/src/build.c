@@ -755,23 +755,39 @@ sym_err bld_public(struct builder *b, const struct bld_public_rec *r)
     return SYM_OK;
 }
 
-/* A cheap key for the rule cache (length and the first and last 8 bytes): the cache compares
- * the whole text anyway, and most texts repeat, so the full hash is computed only on a miss. */
-static uint64_t rule_key(const char *rule, size_t n)
+/* The rule cache's view of a text of n > 0 bytes: its first and last 16 bytes (overlapping
+ * when shorter; the first and last 8 under 16 bytes, the text itself under 8), which with n
+ * determine a text of up to 32 bytes. Returns the cache slot. */
+static size_t rule_words(const char *rule, size_t n, uint64_t w[4])
 {
-    uint64_t a = 0, z = 0;
-    size_t k = n < 8 ? n : 8;
-    memcpy(&a, rule, k);
-    memcpy(&z, rule + n - k, k);
-    return hash_mix((a * 0x9e3779b97f4a7c15ull) ^ (z + n));
+    w[1] = w[2] = w[3] = 0;
+    if (n >= 16) {
+        memcpy(&w[0], rule, 8);
+        memcpy(&w[1], rule + 8, 8);
+        memcpy(&w[2], rule + n - 16, 8);
+        memcpy(&w[3], rule + n - 8, 8);
+    } else if (n >= 8) {
+        memcpy(&w[0], rule, 8);
+        memcpy(&w[3], rule + n - 8, 8);
+    } else {
+        w[0] = 0;
+        memcpy(&w[0], rule, n);
+    }
+    return (size_t)(((w[0] * 0x9e3779b97f4a7c15ull) ^ (w[3] * 0xc2b2ae3d27d4eb4full) ^ n) >> 56);
 }
 
+/* Most STACK CFI records repeat one of a few hundred rule texts: a cache of the last text seen
+ * per slot answers them with a few word comparisons (a byte comparison only for the middle of
+ * a text over 32 bytes) before any hashing. Texts with a NUL byte are never cached, so that
+ * each of their lines is interned and counted as a warning. */
 static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_t *idx)
 {
-    uint64_t key = rule_key(rule, n);
-    struct rule_cache_ent *ce = &b->rule_cache[key & 255];
-    if (ce->hash == key && ce->len == n &&
-        memcmp((const char *)b->strings.bytes.data + ce->off, rule, n) == 0) {
+    uint64_t w[4];
+    struct rule_cache_ent *ce = n != 0 ? &b->rule_cache[rule_words(rule, n, w)] : NULL;
+    if (ce != NULL && ce->len == n && ce->w[0] == w[0] && ce->w[1] == w[1] && ce->w[2] == w[2] &&
+        ce->w[3] == w[3] &&
+        (n <= 32 ||
+         memcmp((const char *)b->strings.bytes.data + ce->off + 16, rule + 16, n - 32) == 0)) {
         *idx = ce->idx;
         return SYM_OK;
     }
@@ -789,7 +805,8 @@ static sym_err rule_index(struct builder *b, const char *rule, size_t n, uint32_
             return SYM_ENOMEM;
         *slot = s;
     }
-    *ce = (struct rule_cache_ent){key, s.off, s.len, *idx};
+    if (ce != NULL && n <= UINT32_MAX && memchr(rule, '\0', n) == NULL)
+        *ce = (struct rule_cache_ent){{w[0], w[1], w[2], w[3]}, s.off, (uint32_t)n, *idx};
     return SYM_OK;
 }
 

@@ -246,8 +246,8 @@ struct builder {
 
     /* Recently used CFI rule texts: most deltas repeat one of a few texts. */
     struct rule_cache_ent {
-        uint64_t hash; /* rule_key() of the text; 0 with len 0 for an empty slot */
-        uint32_t off, len, idx;
+        uint64_t w[4];          /* rule_words() of the text */
+        uint32_t off, len, idx; /* len 0: an empty slot */
     } rule_cache[256];
 };
 

@@ -1090,8 +1090,57 @@ struct cfi_rec {
     size_t n;
 };
 
+/* The usual shape of a STACK CFI record after "STACK CFI", taken without scanning the fields
+ * byte by byte: single spaces, an address (and for INIT a size) of 1 to 7 hex digits, and
+ * rules that neither start nor end with a space or tab and whose first token, a
+ * `<register>:`, ends within their first 8 bytes. Returns false for anything else, which
+ * cfi_fields then parses field by field (a record this accepts, that parse accepts too, with
+ * the same values). */
+static inline bool cfi_fields_fast(const struct lc *c, struct cfi_rec *r)
+{
+    const char *p = c->p, *end = c->end, *avail = c->avail;
+    if (avail - p < 16 || end - p < 8 || p[0] != ' ')
+        return false;
+    p++;
+    r->init = memcmp(p, "INIT ", 5) == 0;
+    if (r->init)
+        p += 5;
+    r->size = 0;
+    unsigned k = hex_swar(p, &r->addr);
+    if (k == 0 || end - p <= k || p[k] != ' ')
+        return false;
+    p += k + 1;
+    if (r->init) {
+        if (avail - p < 8)
+            return false;
+        k = hex_swar(p, &r->size);
+        if (k == 0 || end - p <= k || p[k] != ' ')
+            return false;
+        p += k + 1;
+    }
+    if (p >= end || avail - p < 8 || p[0] == ' ' || p[0] == '\t' || end[-1] == ' ' ||
+        end[-1] == '\t')
+        return false;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t x = w ^ (' ' * SWAR_ONES);
+    uint64_t space = (x - SWAR_ONES) & ~x & SWAR_HIGH; /* the first set bit is exact */
+    if (space == 0)
+        return false;
+    size_t i = (size_t)__builtin_ctzll(space) / 8;
+    if (i < 2 || (size_t)(end - p) <= i || p[i - 1] != ':')
+        return false;
+    r->rules = p;
+    r->n = (size_t)(end - p);
+    return true;
+}
+
 static bool cfi_fields(struct lc *c, struct cfi_rec *r, const char **why)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (cfi_fields_fast(c, r))
+        return true;
+#endif
     r->init = KEYWORD(c, "INIT");
     r->size = 0;
     if (!hex_field(c, &r->addr) || (r->init && !hex_field(c, &r->size)) ||

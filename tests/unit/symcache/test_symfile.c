@@ -1072,6 +1072,82 @@ static void test_line_record_shapes(void)
     free(text);
 }
 
+/* STACK CFI records of many shapes (addresses of 1 to 15 digits, doubled separators, tabs and
+ * spaces around the rules, register tokens of 2 to 10 bytes, malformed ones): fed whole, where
+ * most are read without scanning their fields, and a byte at a time, where every one is read
+ * field by field, the images and the warnings are the same, and each INIT's rules are found. */
+static void test_cfi_record_shapes(void)
+{
+    enum { N = 3000 };
+    size_t cap = (size_t)N * 128 + 256;
+    char *text = malloc(cap);
+    bool *valid = malloc(N);
+    T_ASSERT(text != NULL && valid != NULL);
+    int n = snprintf(text, cap, "MODULE Linux x86_64 000000000000000000000000000000000 t.so\n");
+    static const char *regs[] = {".cfa:", "$rbp:", "r:", "$register:", ".ra:"};
+    uint32_t seed = 777;
+    for (unsigned i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned zeros = (seed >> 16) % 9, shape = (seed >> 8) % 100;
+        seed = seed * 1103515245u + 12345u;
+        const char *reg = regs[(seed >> 16) % 5];
+        bool init = i % 3 == 0;
+        uint64_t addr = 0x200000 + (uint64_t)(i / 3) * 0x40 + (init ? 0 : 1 + i % 3);
+        const char *sep = " ", *pre = "", *post = "", *colon_fix = "";
+        valid[i] = true;
+        if (shape < 8)
+            sep = "  "; /* two spaces: still a record */
+        else if (shape < 14)
+            post = " \t"; /* trailing blanks: trimmed */
+        else if (shape < 18)
+            pre = "\t"; /* a leading tab: trimmed */
+        else if (shape == 18)
+            reg = "cfa", valid[i] = false; /* no register token */
+        else if (shape == 19)
+            colon_fix = "x", valid[i] = false; /* "<reg>:x": no `register:` token */
+        if (init)
+            n += snprintf(text + n, cap - (size_t)n,
+                          "STACK CFI INIT%s%0*llx%s40 %s%s%s $rsp 8 +%s\n", sep, (int)(zeros + 1),
+                          (unsigned long long)addr, sep, pre, reg, colon_fix, post);
+        else
+            n += snprintf(text + n, cap - (size_t)n, "STACK CFI%s%0*llx %s%s%s $rsp %u +%s\n", sep,
+                          (int)(zeros + 1), (unsigned long long)addr, pre, reg, colon_fix,
+                          8 * (i % 5), post);
+    }
+    static struct st_image img[2];
+    for (int pass = 0; pass < 2; pass++) {
+        struct sym_parser *p;
+        T_ASSERT_OK(sym_parser_new(NULL, &p));
+        for (int off = 0; off < n; off += pass ? 1 : n)
+            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
+        memset(&img[pass], 0, sizeof(img[pass]));
+        sym_buf_init(&img[pass].buf, 0);
+        T_ASSERT_OK(sym_parser_finish(p, &img[pass].buf, &img[pass].stats, NULL));
+        sym_parser_free(p);
+        T_ASSERT_OK(sym_image_open(img[pass].buf.data, img[pass].buf.len, &img[pass].img, NULL));
+        size_t bad = 0;
+        for (unsigned i = 0; i < N; i++)
+            bad += !valid[i];
+        T_ASSERT_EQ(img[pass].stats.n_warnings, bad);
+        for (unsigned i = 0; i < N; i += 3) {
+            if (!valid[i])
+                continue;
+            struct sym_buf rules;
+            sym_buf_init(&rules, 1 << 16);
+            T_ASSERT_OK(
+                sym_image_cfi_rules(img[pass].img, 0x200000 + (uint64_t)(i / 3) * 0x40, &rules));
+            T_ASSERT(strstr(rules.data, "$rsp 8 +") != NULL);
+            sym_buf_cleanup(&rules);
+        }
+    }
+    T_ASSERT_EQ(img[0].buf.len, img[1].buf.len);
+    T_ASSERT_MEM_EQ(img[0].buf.data, img[1].buf.data, img[1].buf.len);
+    st_free(&img[0]);
+    st_free(&img[1]);
+    free(valid);
+    free(text);
+}
+
 /* FILE ids first in order (0, 1, 2: each its own index, no table), then out of order, then
  * used before their FILE record: every line still gets its own file. */
 static void test_file_ids_in_and_out_of_order(void)
@@ -1323,6 +1399,6 @@ T_LIST(T_TEST(test_all_record_types), T_TEST(test_line_ends), T_TEST(test_chunki
        T_TEST(test_public_fallback), T_TEST(test_pe_name_rule), T_TEST(test_cfi_policies),
        T_TEST(test_cfi_order_paths_agree), T_TEST(test_stack_win_policies),
        T_TEST(test_wide_addresses), T_TEST(test_number_forms), T_TEST(test_line_record_shapes),
-       T_TEST(test_allocation_failures), T_TEST(test_large_tables), T_TEST(test_region_give),
-       T_TEST(test_image_takes_tables), T_TEST(test_empty_function_name_first),
-       T_TEST(test_file_ids_in_and_out_of_order))
+       T_TEST(test_cfi_record_shapes), T_TEST(test_allocation_failures), T_TEST(test_large_tables),
+       T_TEST(test_region_give), T_TEST(test_image_takes_tables),
+       T_TEST(test_empty_function_name_first), T_TEST(test_file_ids_in_and_out_of_order))
