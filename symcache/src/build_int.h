@@ -274,9 +274,39 @@ enum func_verdict front_func(struct bfront *f, uint64_t addr, uint64_t size, uin
 /* A PUBLIC record ends the block. */
 void front_public(struct bfront *f);
 /* A line record: *keep and *out when it belongs in the block; SYM_EPARSE with *why for a
- * rejected record (a warning); SYM_ENOMEM or SYM_ELIMIT. */
-sym_err front_line(struct bfront *f, uint64_t addr, uint64_t size, uint32_t line, uint32_t file,
-                   struct bline *out, bool *keep, const char **why);
+ * rejected record (a warning); SYM_ENOMEM or SYM_ELIMIT. Inline: the tokenizer calls it for
+ * every line record, millions of times for a large file. */
+static inline sym_err front_line(struct bfront *f, uint64_t addr, uint64_t size, uint32_t line,
+                                 uint32_t file, struct bline *out, bool *keep, const char **why)
+{
+    *keep = false;
+    if (!f->func_open) {
+        *why = "line record outside a FUNC";
+        return SYM_EPARSE;
+    }
+    f->lines_read++;
+    if (!f->func_kept || size == 0)
+        return SYM_OK;
+    uint64_t end = addr + size;
+    if (end < addr) {
+        *why = "line record range wraps around the address space";
+        return SYM_EPARSE;
+    }
+    uint64_t fs = f->func_start, fe = fs + f->func_size;
+    if (end <= fs || addr >= fe)
+        return SYM_OK; /* unreachable by any lookup */
+    uint32_t idx;
+    bool is_new;
+    sym_err rc = idmap_get(&f->file_ids, file, &idx, &is_new);
+    if (rc != SYM_OK)
+        return rc;
+    out->start = (uint32_t)((addr < fs ? fs : addr) - fs);
+    out->end = (uint32_t)((end > fe ? fe : end) - fs);
+    out->line = line;
+    out->file = idx;
+    *keep = true;
+    return SYM_OK;
+}
 /* An INLINE record: when *keep, its ranges inside the FUNC were appended to out (struct binl,
  * possibly none). Errors as front_line. */
 sym_err front_inline(struct bfront *f, uint32_t depth, uint32_t call_line, bool has_call_file,
