@@ -596,12 +596,19 @@ sym_err bld_inline(struct builder *b, uint32_t depth, const struct binl *ranges,
     return SYM_OK;
 }
 
-size_t bld_rooms(const struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS])
+size_t bld_rooms(struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS])
 {
     size_t k = 0;
     k += vec_room(&b->strings.bytes, 1, ahead, &out[k].at, &out[k].n);
     k += vec_room(&b->blocks, 1, ahead, &out[k].at, &out[k].n);
     k += vec_room(&b->funcs, sizeof(struct bfunc), ahead, &out[k].at, &out[k].n);
+    struct strtab *st = &b->strings;
+    size_t index_bytes = st->n_slots * sizeof(uint64_t);
+    if (block_is_region(index_bytes) && st->slots_handed < index_bytes) {
+        size_t n = index_bytes - st->slots_handed < ahead ? index_bytes - st->slots_handed : ahead;
+        out[k++] = (struct bld_room){(uintptr_t)st->slots + st->slots_handed, n};
+        st->slots_handed += n;
+    }
     return k;
 }
 

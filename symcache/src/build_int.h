@@ -22,6 +22,7 @@ struct strtab {
     struct vec bytes; /* u8: strings, each followed by NUL */
     uint64_t *slots;  /* open addressing: hash high 32 bits << 32 | (offset + 1); 0 = empty */
     size_t n_slots, n_used;
+    size_t slots_handed; /* bytes of slots handed out as a room (bld_rooms) */
     uint64_t max_bytes;
     uint64_t nul_replaced; /* strings stored with NUL bytes replaced */
 };
@@ -388,14 +389,16 @@ sym_err bld_win(struct builder *b, uint32_t type, const uint64_t f[8], bool has_
 sym_err bld_take_unwind(struct builder *b, struct builder *u);
 
 /* The memory the builder's growing tables (strings, FUNC blocks, functions) will be written
- * into next, up to `ahead` bytes each (vec_room): addresses another thread may have the kernel
- * supply pages for in advance. Returns how many of out[0 .. BLD_ROOMS) were filled. */
-#define BLD_ROOMS 3
+ * into next, up to `ahead` bytes each (vec_room), and the next `ahead` bytes of the string
+ * index not handed out before (its probes touch all of it from the first strings on):
+ * addresses another thread may have the kernel supply pages for in advance. Returns how many
+ * of out[0 .. BLD_ROOMS) were filled. */
+#define BLD_ROOMS 4
 struct bld_room {
     uintptr_t at;
     size_t n;
 };
-size_t bld_rooms(const struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS]);
+size_t bld_rooms(struct builder *b, size_t ahead, struct bld_room out[BLD_ROOMS]);
 
 /* A large section that the image holds exactly as one of the builder's byte arrays (the
  * strings, the FUNC blocks), at a page-aligned image offset: a sink that writes into memory of

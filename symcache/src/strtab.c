@@ -91,6 +91,7 @@ static sym_err strtab_rehash(struct strtab *t, size_t n)
     slots_free(t->slots, t->n_slots);
     t->slots = slots;
     t->n_slots = n;
+    t->slots_handed = 0;
     return SYM_OK;
 }
 
