@@ -1123,8 +1123,7 @@ static inline bool cfi_fields_fast(const struct lc *c, struct cfi_rec *r)
         return false;
     uint64_t w;
     memcpy(&w, p, 8);
-    uint64_t x = w ^ (' ' * SWAR_ONES);
-    uint64_t space = (x - SWAR_ONES) & ~x & SWAR_HIGH; /* the first set bit is exact */
+    uint64_t space = swar_in_range(w, ' ', ' ');
     if (space == 0)
         return false;
     size_t i = (size_t)__builtin_ctzll(space) / 8;

@@ -43,33 +43,37 @@ bool vec_grow(struct vec *v, size_t esz, size_t extra)
     return true;
 }
 
-size_t vec_give_front(struct vec *v, void *dst)
+/* Moves the n leading bytes (whole pages) of a region-held array's pages to dst and drops
+ * them from the region; the caller adjusts len and cap. Returns n, 0 when nothing moved, or
+ * SIZE_MAX when dst became unusable (sym_region_give). */
+static size_t give_front_pages(struct vec *v, void *dst, size_t n)
 {
-    size_t n = v->len / SYM_REGION_PAGE * SYM_REGION_PAGE;
     if (v->map_bytes == 0 || n == 0)
         return 0;
     int rc = sym_region_give(v->data, v->map_bytes, dst, n);
     if (rc <= 0)
         return rc == 0 ? 0 : SIZE_MAX;
     v->map_bytes -= n;
-    v->len -= n;
-    v->cap -= n;
     v->data = v->map_bytes != 0 ? (char *)v->data + n : NULL;
+    return n;
+}
+
+size_t vec_give_front(struct vec *v, void *dst)
+{
+    size_t n = give_front_pages(v, dst, v->len / SYM_REGION_PAGE * SYM_REGION_PAGE);
+    if (n != 0 && n != SIZE_MAX) {
+        v->len -= n;
+        v->cap -= n;
+    }
     return n;
 }
 
 size_t vec_donate(struct vec *v, void *dst, size_t n)
 {
     size_t have = v->map_bytes / SYM_REGION_PAGE * SYM_REGION_PAGE;
-    n = (n < have ? n : have) / SYM_REGION_PAGE * SYM_REGION_PAGE;
-    if (n == 0)
-        return 0;
-    int rc = sym_region_give(v->data, v->map_bytes, dst, n);
-    if (rc <= 0)
-        return rc == 0 ? 0 : SIZE_MAX;
-    v->map_bytes -= n;
-    v->len = v->cap = 0;
-    v->data = v->map_bytes != 0 ? (char *)v->data + n : NULL;
+    n = give_front_pages(v, dst, (n < have ? n : have) / SYM_REGION_PAGE * SYM_REGION_PAGE);
+    if (n != 0 && n != SIZE_MAX)
+        v->len = v->cap = 0;
     return n;
 }
 
