@@ -40,6 +40,21 @@ static inline void st_build_n(struct st_image *s, const char *text, size_t len)
         T_FAIL("open failed: %s: %s", sym_errname(rc), d.msg);
 }
 
+/* The same through a parser fed chunk bytes at a time (0: the text whole). */
+static inline void st_build_fed(struct st_image *s, const char *text, size_t len, size_t chunk)
+{
+    memset(s, 0, sizeof(*s));
+    sym_buf_init(&s->buf, 0);
+    struct sym_parser *p;
+    T_ASSERT_OK(sym_parser_new(NULL, &p));
+    size_t step = chunk != 0 ? chunk : len;
+    for (size_t off = 0; off < len; off += step)
+        T_ASSERT_OK(sym_parser_feed(p, text + off, len - off < step ? len - off : step));
+    T_ASSERT_OK(sym_parser_finish(p, &s->buf, &s->stats, NULL));
+    sym_parser_free(p);
+    T_ASSERT_OK(sym_image_open(s->buf.data, s->buf.len, &s->img, NULL));
+}
+
 static inline void st_build(struct st_image *s, const char *text)
 {
     st_build_n(s, text, strlen(text));

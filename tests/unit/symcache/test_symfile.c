@@ -970,16 +970,8 @@ static void test_number_forms(void)
                   "1000g 1 1 0\n10000 1 4294967296 0\n10000 1 1 0x\n"
                   "FUNC 12345678g 1 0 bad\nFUNC 1 1 12345678z bad\n");
     for (int pass = 0; pass < 2; pass++) {
-        struct sym_parser *p;
-        T_ASSERT_OK(sym_parser_new(NULL, &p));
-        for (int off = 0; off < n; off += pass ? 1 : n)
-            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
         struct st_image s;
-        memset(&s, 0, sizeof(s));
-        sym_buf_init(&s.buf, 0);
-        T_ASSERT_OK(sym_parser_finish(p, &s.buf, &s.stats, NULL));
-        sym_parser_free(p);
-        T_ASSERT_OK(sym_image_open(s.buf.data, s.buf.len, &s.img, NULL));
+        st_build_fed(&s, text, (size_t)n, pass ? 1 : 0);
         T_ASSERT_EQ(s.stats.n_warnings, 5);
         size_t n_pubs = 0;
         for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
@@ -1041,16 +1033,8 @@ static void test_line_record_shapes(void)
                       sep[1], (int)(z[2] + 1), i + 1, sep[2], (int)(z[3] + 1), (i % 2) * 7, sep[3]);
     }
     for (int pass = 0; pass < 2; pass++) {
-        struct sym_parser *p;
-        T_ASSERT_OK(sym_parser_new(NULL, &p));
-        for (int off = 0; off < n; off += pass ? 1 : n)
-            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
         static struct st_image img[2];
-        memset(&img[pass], 0, sizeof(img[pass]));
-        sym_buf_init(&img[pass].buf, 0);
-        T_ASSERT_OK(sym_parser_finish(p, &img[pass].buf, &img[pass].stats, NULL));
-        sym_parser_free(p);
-        T_ASSERT_OK(sym_image_open(img[pass].buf.data, img[pass].buf.len, &img[pass].img, NULL));
+        st_build_fed(&img[pass], text, (size_t)n, pass ? 1 : 0);
         size_t bad = 0;
         for (unsigned i = 0; i < N; i++) {
             bad += !valid[i];
@@ -1116,15 +1100,7 @@ static void test_cfi_record_shapes(void)
     }
     static struct st_image img[2];
     for (int pass = 0; pass < 2; pass++) {
-        struct sym_parser *p;
-        T_ASSERT_OK(sym_parser_new(NULL, &p));
-        for (int off = 0; off < n; off += pass ? 1 : n)
-            T_ASSERT_OK(sym_parser_feed(p, text + off, pass ? 1 : (size_t)n));
-        memset(&img[pass], 0, sizeof(img[pass]));
-        sym_buf_init(&img[pass].buf, 0);
-        T_ASSERT_OK(sym_parser_finish(p, &img[pass].buf, &img[pass].stats, NULL));
-        sym_parser_free(p);
-        T_ASSERT_OK(sym_image_open(img[pass].buf.data, img[pass].buf.len, &img[pass].img, NULL));
+        st_build_fed(&img[pass], text, (size_t)n, pass ? 1 : 0);
         size_t bad = 0;
         for (unsigned i = 0; i < N; i++)
             bad += !valid[i];
