@@ -12,9 +12,24 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "format_int.h"
 #include "util_int.h"
+
+#ifdef __SSE2__
+/* Set bits in a 16-bit compare mask; without a popcnt instruction in the baseline x86-64,
+ * __builtin_popcount is a library call. */
+static inline unsigned pop16(unsigned m)
+{
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0f0fu;
+    return (m + (m >> 8)) & 0x1fu;
+}
+#endif
 
 /* An address table: level 0 holds the starts (every `stride` bytes, at offset 0), the index
  * levels above it sampled starts (format_int.h). */
@@ -329,6 +344,25 @@ static inline uint64_t load_start(bool wide, const uint8_t *p)
  * window's cache line or two is the only cost. */
 static inline size_t count_le(bool wide, const uint8_t *p, size_t stride, size_t n, uint64_t key)
 {
+#ifdef __SSE2__
+    /* The usual window, IMG_FANOUT packed 32-bit starts: four compares. SSE2 compares signed,
+     * so both sides are moved by 2^31. */
+    if (!wide && stride == 4 && n == 16) {
+        if (key > UINT32_MAX)
+            return n;
+        __m128i bias = _mm_set1_epi32(INT32_MIN);
+        __m128i k = _mm_xor_si128(_mm_set1_epi32((int32_t)(uint32_t)key), bias);
+        __m128i g0 = _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const void *)p), bias), k);
+        __m128i g1 =
+            _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const void *)(p + 16)), bias), k);
+        __m128i g2 =
+            _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const void *)(p + 32)), bias), k);
+        __m128i g3 =
+            _mm_cmpgt_epi32(_mm_xor_si128(_mm_loadu_si128((const void *)(p + 48)), bias), k);
+        __m128i g = _mm_packs_epi16(_mm_packs_epi32(g0, g1), _mm_packs_epi32(g2, g3));
+        return n - pop16((unsigned)_mm_movemask_epi8(g));
+    }
+#endif
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
         c += load_start(wide, p + i * stride) <= key;
@@ -402,8 +436,18 @@ static inline bool search_group_line(const struct table *t, size_t g, uint64_t s
     uint64_t d = key - s0;
     uint32_t kd = d < IMG_GROUP_NONE - 1 ? (uint32_t)d : IMG_GROUP_NONE - 1;
     size_t c = 0;
+#ifdef __SSE2__
+    /* e <= kd exactly when the saturating e - kd is 0. */
+    _Static_assert(IMG_FANOUT == 16, "two 8-lane compares");
+    __m128i kv = _mm_set1_epi16((int16_t)(uint16_t)kd), z = _mm_setzero_si128();
+    __m128i le0 = _mm_cmpeq_epi16(_mm_subs_epu16(_mm_loadu_si128((const void *)line), kv), z);
+    __m128i le1 =
+        _mm_cmpeq_epi16(_mm_subs_epu16(_mm_loadu_si128((const void *)(line + 16)), kv), z);
+    c = pop16((unsigned)_mm_movemask_epi8(_mm_packs_epi16(le0, le1)));
+#else
     for (size_t i = 0; i < IMG_FANOUT; i++)
         c += ld16(line + 2 * i) <= kd;
+#endif
     size_t k = g * IMG_FANOUT + c;
     if (k > t->n)
         return false;
@@ -428,6 +472,21 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
     size_t asz = wide ? 8 : 4, n1 = t->level_n[0], lo = ld32(t->radix + 4 * b);
     if (lo >= n1)
         return SIZE_MAX;
+    if (pick != NULL && t->group_lines != NULL && b + 1 < t->radix_n) {
+        /* The key's share of the bucket's groups names its group line, or the one before it
+         * (the bucket's first group starts at or below the bucket): fetching both now takes
+         * the level-1 read off the way to the line. */
+        size_t hi = ld32(t->radix + 4 * (b + 1));
+        if (hi >= lo && hi <= n1) {
+            /* As in prefetch_hinted_block: the share scaled to at most 32 bits. */
+            unsigned shift = t->radix_shift, drop = shift > 32 ? shift - 32 : 0;
+            uint64_t within = ((key - t->radix_min) & ((UINT64_C(1) << shift) - 1)) >> drop;
+            size_t g = lo + (size_t)((within * (hi - lo)) >> (shift - drop));
+            __builtin_prefetch(t->group_lines + g * IMG_GROUP_LINE);
+            if (g + 1 < n1)
+                __builtin_prefetch(t->group_lines + (g + 1) * IMG_GROUP_LINE);
+        }
+    }
     size_t width = n1 - lo < IMG_FANOUT ? n1 - lo : IMG_FANOUT;
     size_t c = count_le(wide, t->level[0] + lo * asz, asz, width, key);
     if (c == 0 || (c == width && lo + width < n1))
@@ -435,7 +494,8 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
     size_t g = lo + c - 1;
     if (pick != NULL) {
         uint64_t s0 = load_start(wide, t->level[0] + g * asz);
-        prefetch_block(img, t, g, s0, key);
+        if (t->hints == NULL) /* else sym_image_lookup has fetched it from the hints */
+            prefetch_block(img, t, g, s0, key);
         if (t->group_lines != NULL && search_group_line(t, g, s0, key, pick))
             return pick->k;
     }
