@@ -761,7 +761,9 @@ static inline bool line_fields_fast(const char *s, size_t n, const char *avail, 
     unsigned a = (unsigned)__builtin_ctz(sp), b = (unsigned)__builtin_ctz(from_second),
              c = (unsigned)__builtin_ctz(from_third);
     unsigned k1 = a, k2 = b - a - 1, k3 = c - b - 1, k4 = (unsigned)n - c - 1;
-    if ((k1 | k2 | k3 | k4) > 8)
+    /* Each field at most 8 digits. (Or-ing the lengths would wrongly refuse an 8-digit field
+     * beside a field of any other length but 8: 8 | 1 > 8.) */
+    if (k1 > 8 || k2 > 8 || k3 > 8 || k4 > 8)
         return false;
     uint32_t dig = bytes_in_range(v0, v1, '0', '9');
     const __m128i lower = _mm_set1_epi8(0x20);
