@@ -10,12 +10,15 @@
  *                                           sym_parse_opts.threads, default 0)
  *   bench_symcache convert FILE.sym OUT     sym_convert_file (to prepare open and lookup)
  *   bench_symcache open FILE.symc [REPS]    sym_image_open_file + close: best and median us
- *   bench_symcache lookup FILE.symc [N]     N random offsets inside functions: ns per lookup
+ *   bench_symcache lookup FILE.symc [N] [REPS]
+ *                                           N random offsets inside functions: ns per lookup
  *                                           one at a time (each depends on the previous) and
  *                                           batched (sym_image_lookup_many, 256 at a time);
  *                                           and the baseline: one random 8-byte read from the
  *                                           same file mapping, each address depending on the
- *                                           previous value (this machine's memory latency) */
+ *                                           previous value (this machine's memory latency);
+ *                                           each measured REPS times (default 5), best and
+ *                                           median */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -130,9 +133,9 @@ static uint64_t rng(uint64_t *s)
 }
 
 /* The floor under a one-at-a-time lookup: n dependent random reads from the image file mapped
- * the same way sym_image_open_file maps it (page cache, 4 KiB pages), best of 3. Each address
+ * the same way sym_image_open_file maps it (page cache, 4 KiB pages), best of reps. Each address
  * is derived from the value read before, so the reads cannot overlap. -1 on error. */
-static double random_read_ns(const char *path, size_t n)
+static double random_read_ns(const char *path, size_t n, int reps)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat stbuf;
@@ -156,7 +159,7 @@ static double random_read_ns(const char *path, size_t n)
     volatile uint64_t zero = 0;
     uint64_t z = zero;
     double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
+    for (int rep = 0; rep < reps; rep++) {
         uint64_t x = 0x243f6a8885a308d3ull;
         double t0 = now_s();
         for (size_t i = 0; i < n; i++) {
@@ -174,7 +177,7 @@ static double random_read_ns(const char *path, size_t n)
     return acc == 42 ? best * 1e9 + 1e-9 : best * 1e9;
 }
 
-static int do_lookup(const char *path, size_t n)
+static int do_lookup(const char *path, size_t n, int reps)
 {
     struct sym_image *img;
     struct sym_diag d;
@@ -209,8 +212,10 @@ static int do_lookup(const char *path, size_t n)
     volatile uint64_t zero = 0;
     uint64_t z = zero;
     struct sym_lookup l;
-    double best_one = 1e30, best_batch = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
+    double *one = malloc(2 * (size_t)reps * sizeof(double)), *batch = one + reps;
+    if (one == NULL)
+        return 1;
+    for (int rep = 0; rep < reps; rep++) {
         uint64_t dep = 0;
         double t0 = now_s();
         for (size_t i = 0; i < n; i++) {
@@ -218,25 +223,26 @@ static int do_lookup(const char *path, size_t n)
                 return 1;
             dep = l.function_start + l.line + l.n_inlines;
         }
-        double t = (now_s() - t0) / (double)n;
-        if (t < best_one)
-            best_one = t;
+        one[rep] = (now_s() - t0) / (double)n * 1e9;
         /* Batches of 256 offsets, a large stack's worth, into one reused result array. */
         t0 = now_s();
         for (size_t i = 0; i < n; i += 256)
             if (sym_image_lookup_many(img, offs + i, n - i < 256 ? n - i : 256, outs) != SYM_OK)
                 return 1;
-        t = (now_s() - t0) / (double)n;
-        if (t < best_batch)
-            best_batch = t;
+        batch[rep] = (now_s() - t0) / (double)n * 1e9;
     }
-    double mem_ns = random_read_ns(path, n);
+    qsort(one, (size_t)reps, sizeof(double), cmp_double);
+    qsort(batch, (size_t)reps, sizeof(double), cmp_double);
+    double mem_ns = random_read_ns(path, n, reps);
     if (mem_ns < 0)
         return 1;
-    printf("lookup_ns_one=%.1f lookup_ns_batch=%.1f mem_read_ns=%.1f lookups=%zu with_line=%.3f "
+    printf("lookup_ns_one=%.1f lookup_ns_one_median=%.1f lookup_ns_batch=%.1f "
+           "lookup_ns_batch_median=%.1f mem_read_ns=%.1f lookups=%zu with_line=%.3f "
            "with_inlines=%.3f funcs=%" PRIu64 " image_bytes=%" PRIu64 "\n",
-           best_one * 1e9, best_batch * 1e9, mem_ns, n, (double)with_line / (double)n,
-           (double)with_inlines / (double)n, info.counts.funcs, info.image_bytes);
+           one[0], one[reps / 2], batch[0], batch[reps / 2], mem_ns, n,
+           (double)with_line / (double)n, (double)with_inlines / (double)n, info.counts.funcs,
+           info.image_bytes);
+    free(one);
     free(offs);
     free(outs);
     sym_image_close(img);
@@ -260,9 +266,12 @@ int main(int argc, char **argv)
         printf("image_bytes=%" PRIu64 "\n", st.image_bytes);
         return 0;
     }
-    if (argc >= 3 && strcmp(argv[1], "lookup") == 0)
-        return do_lookup(argv[2], argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 1000000);
+    if (argc >= 3 && strcmp(argv[1], "lookup") == 0) {
+        int reps = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 5;
+        return do_lookup(argv[2], argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 1000000,
+                         reps > 0 && reps <= 100 ? reps : 5);
+    }
     fprintf(stderr, "usage: bench_symcache parse FILE.sym [THREADS] | convert FILE.sym OUT.symc | "
-                    "open FILE.symc [REPS] | lookup FILE.symc [N]\n");
+                    "open FILE.symc [REPS] | lookup FILE.symc [N] [REPS]\n");
     return 2;
 }

@@ -62,7 +62,7 @@ for v in $variants; do
   symc="$work/$v.symc"
   "$drv" convert "$sym" "$symc" > /dev/null
   open_out=$("$drv" open "$symc" 2000)
-  look_out=$("$drv" lookup "$symc" 1000000)
+  look_out=$("$drv" lookup "$symc" 1000000 "$reps")
 
   awk -v b="$bytes" -v wb="$wc_best" -v wm="$wc_med" -v pb="$p_best" -v pm="$p_med" \
       -v cb="$c_best" -v cm="$c_med" -v ob="$o_best" -v om="$o_med" -v rss="$rss" \
@@ -79,10 +79,10 @@ for v in $variants; do
   echo "  open_us                $(echo "$open_out" | field open_us_best) (median $(echo "$open_out" | field open_us_median); target < 1000)"
   mem=$(echo "$look_out" | field mem_read_ns)
   one=$(echo "$look_out" | field lookup_ns_one)
-  echo "  lookup_ns_one          $one (target <= 250)"
+  echo "  lookup_ns_one          $one (median $(echo "$look_out" | field lookup_ns_one_median); target <= 250)"
   echo "  memory_read_ns         $mem (baseline: one dependent random read from the same mapping)"
   echo "  lookup_vs_memory       $(awk -v a="$one" -v m="$mem" 'BEGIN {printf "%.2f", a/m}') (one-at-a-time lookup / one memory read)"
-  echo "  lookup_ns_batch        $(echo "$look_out" | field lookup_ns_batch)"
+  echo "  lookup_ns_batch        $(echo "$look_out" | field lookup_ns_batch) (median $(echo "$look_out" | field lookup_ns_batch_median))"
   echo "  lookups: $(echo "$look_out" | field lookups) random offsets inside functions;" \
        "with a line $(echo "$look_out" | field with_line), with inlines $(echo "$look_out" | field with_inlines)"
 done
