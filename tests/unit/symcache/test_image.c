@@ -10,6 +10,7 @@
 #include "format_int.h"
 #include "sym/alloc.h"
 #include "symtest.h"
+#include "util_int.h"
 
 static const char fixture[] =
     "MODULE Linux x86_64 D48F191186D67E69DF025AD71FB91E1F0 testproj\n"
@@ -514,6 +515,45 @@ static void test_index_hints_cannot_mislead(void)
     free_gappy(&gp);
 }
 
-T_LIST(T_TEST(test_open_validation), T_TEST(test_open_file), T_TEST(test_convert_file),
-       T_TEST(test_convert_allocation_failures), T_TEST(test_lookup_many), T_TEST(test_corruption),
-       T_TEST(test_group_lines), T_TEST(test_block_hints), T_TEST(test_index_hints_cannot_mislead))
+/* The image reader's varints: every length from 1 to 10 bytes, with the 8-byte-load path
+ * (room after the varint) and without it (the varint ends the buffer), truncated and over-long
+ * ones. */
+static void test_varints(void)
+{
+    uint8_t buf[32];
+    for (unsigned bits = 0; bits <= 64; bits++) {
+        for (int form = 0; form < 3; form++) {
+            uint64_t v = bits == 0 ? 0 : bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+            if (form == 1 && bits > 0)
+                v = UINT64_C(1) << (bits - 1); /* only the top bit of the length */
+            if (form == 2)
+                v ^= UINT64_C(0x5555555555555555) & (bits == 64 ? UINT64_MAX : v);
+            memset(buf, 0xee, sizeof(buf));
+            size_t n = varint_put(buf, v);
+            for (size_t room = 0; room <= 8; room += 8) {
+                struct cursor c = {buf, buf + n + room, false};
+                T_ASSERT_EQ(cur_varint(&c), v);
+                T_ASSERT(!c.bad);
+                T_ASSERT(c.p == buf + n);
+            }
+            if (n > 1) { /* cut before its last byte */
+                struct cursor c = {buf, buf + n - 1, false};
+                T_ASSERT_EQ(cur_varint(&c), 0);
+                T_ASSERT(c.bad);
+            }
+        }
+    }
+    /* Eleven continuation bytes: over-long, with or without room to read 8 bytes at once. */
+    memset(buf, 0x80, sizeof(buf));
+    for (size_t len = 10; len <= sizeof(buf); len += sizeof(buf) - 10) {
+        struct cursor c = {buf, buf + len, false};
+        T_ASSERT_EQ(cur_varint(&c), 0);
+        T_ASSERT(c.bad);
+        T_ASSERT(c.p == c.end);
+    }
+}
+
+T_LIST(T_TEST(test_varints), T_TEST(test_open_validation), T_TEST(test_open_file),
+       T_TEST(test_convert_file), T_TEST(test_convert_allocation_failures),
+       T_TEST(test_lookup_many), T_TEST(test_corruption), T_TEST(test_group_lines),
+       T_TEST(test_block_hints), T_TEST(test_index_hints_cannot_mislead))
