@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl python3
   libh2o-evloop-dev libpq-dev libcurl4-openssl-dev libarchive-dev libjansson-dev liblmdb-dev
-  libpcre2-dev zlib1g-dev libdeflate-dev libssl-dev
+  libpcre2-dev zlib1g-dev libssl-dev
   postgresql clang libclang-rt-14-dev clang-format
   wrk zip unzip
 )
