@@ -68,7 +68,8 @@ size_t vec_give_front(struct vec *v, void *dst);
 
 /* Hands up to n bytes (whole pages) of a region-held array's pages, from its front, to dst
  * (sym_region_give), their content dropped: for an array no longer needed, whose pages are
- * already the process's. Afterwards the array is empty (its length 0; only vec_free may follow).
+ * already the process's. Afterwards the array is empty (its length 0): only vec_donate, for
+ * more of its pages, or vec_free may follow.
  * Returns the bytes given (0: nothing moved, dst still writable), or SIZE_MAX when dst became
  * unusable. */
 size_t vec_donate(struct vec *v, void *dst, size_t n);

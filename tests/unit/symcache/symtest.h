@@ -55,6 +55,15 @@ static inline void st_build_fed(struct st_image *s, const char *text, size_t len
     T_ASSERT_OK(sym_image_open(s->buf.data, s->buf.len, &s->img, NULL));
 }
 
+/* Requires the two images (a text built two ways) to be byte-identical, then frees both. */
+static inline void st_same_images(struct st_image img[2])
+{
+    T_ASSERT_EQ(img[0].buf.len, img[1].buf.len);
+    T_ASSERT_MEM_EQ(img[0].buf.data, img[1].buf.data, img[1].buf.len);
+    st_free(&img[0]);
+    st_free(&img[1]);
+}
+
 static inline void st_build(struct st_image *s, const char *text)
 {
     st_build_n(s, text, strlen(text));

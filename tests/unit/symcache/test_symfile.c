@@ -1045,12 +1045,8 @@ static void test_line_record_shapes(void)
             }
         }
         T_ASSERT_EQ(img[pass].stats.n_warnings, bad);
-        if (pass == 1) {
-            T_ASSERT_EQ(img[0].buf.len, img[1].buf.len);
-            T_ASSERT_MEM_EQ(img[0].buf.data, img[1].buf.data, img[1].buf.len);
-            st_free(&img[0]);
-            st_free(&img[1]);
-        }
+        if (pass == 1)
+            st_same_images(img);
     }
     free(valid);
     free(text);
@@ -1116,10 +1112,7 @@ static void test_cfi_record_shapes(void)
             sym_buf_cleanup(&rules);
         }
     }
-    T_ASSERT_EQ(img[0].buf.len, img[1].buf.len);
-    T_ASSERT_MEM_EQ(img[0].buf.data, img[1].buf.data, img[1].buf.len);
-    st_free(&img[0]);
-    st_free(&img[1]);
+    st_same_images(img);
     free(valid);
     free(text);
 }
