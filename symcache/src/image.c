@@ -369,6 +369,16 @@ static inline size_t count_le(bool wide, const uint8_t *p, size_t stride, size_t
     return c;
 }
 
+/* lo plus the share of [lo, hi) that d's offset within its bucket of 2^shift bytes names, that
+ * offset scaled to at most 32 bits so that the product fits (the block hints and the radix
+ * guess positions this way, format_int.h). */
+static inline uint64_t bucket_share(uint64_t d, unsigned shift, uint64_t lo, uint64_t hi)
+{
+    unsigned drop = shift > 32 ? shift - 32 : 0;
+    uint64_t within = (d & ((UINT64_C(1) << shift) - 1)) >> drop;
+    return lo + ((within * (hi - lo)) >> (shift - drop));
+}
+
 /* Starts fetching the FUNC block cache lines from two before to three after block offset at,
  * where a guess put a function's block (at may be anything: nothing past the blocks is
  * touched). Blocks take two lines on average and the guess is off by up to a few lines: three
@@ -413,11 +423,7 @@ static inline void prefetch_hinted_block(const struct sym_image *img, uint64_t k
     uint32_t lo = ld32(t->hints + 4 * b), hi = ld32(t->hints + 4 * (b + 1));
     if (hi < lo)
         return;
-    /* The key's offset in its bucket, scaled to at most 32 bits so that the product fits. */
-    unsigned drop = t->hints_shift > 32 ? t->hints_shift - 32 : 0;
-    uint64_t within = (d & ((UINT64_C(1) << t->hints_shift) - 1)) >> drop;
-    uint64_t at = lo + ((within * (hi - lo)) >> (t->hints_shift - drop));
-    prefetch_around(img, at);
+    prefetch_around(img, bucket_share(d, t->hints_shift, lo, hi));
 }
 
 /* The function found for a key: k as upper_bound returns it and, when k > 0, the start and
@@ -460,6 +466,17 @@ static inline bool search_group_line(const struct table *t, size_t g, uint64_t s
     return true;
 }
 
+/* The group line that the key's share of radix bucket b (first group lo < level_n[0]) names:
+ * the key's own or the one before it (the bucket's first group starts at or below the
+ * bucket). SIZE_MAX when the bucket's end entry is unusable (only in a corrupt image). */
+static inline size_t radix_group_guess(const struct table *t, uint64_t key, uint64_t b, size_t lo)
+{
+    size_t hi = ld32(t->radix + 4 * (b + 1));
+    if (hi < lo || hi > t->level_n[0])
+        return SIZE_MAX;
+    return (size_t)bucket_share(key - t->radix_min, t->radix_shift, lo, hi);
+}
+
 /* Through the radix: the answer of upper_bound, or SIZE_MAX when the radix window does not
  * hold it (format_int.h). With `pick` (a single lookup), also starts fetching the function's
  * block, and takes the function from the group line when there is one, filling *pick. */
@@ -476,15 +493,10 @@ static inline size_t radix_bound(const struct sym_image *img, const struct table
     if (lo >= n1)
         return SIZE_MAX;
     if (pick != NULL && t->group_lines != NULL && b + 1 < t->radix_n) {
-        /* The key's share of the bucket's groups names its group line, or the one before it
-         * (the bucket's first group starts at or below the bucket): fetching both now takes
-         * the level-1 read off the way to the line. */
-        size_t hi = ld32(t->radix + 4 * (b + 1));
-        if (hi >= lo && hi <= n1) {
-            /* As in prefetch_hinted_block: the share scaled to at most 32 bits. */
-            unsigned shift = t->radix_shift, drop = shift > 32 ? shift - 32 : 0;
-            uint64_t within = ((key - t->radix_min) & ((UINT64_C(1) << shift) - 1)) >> drop;
-            size_t g = lo + (size_t)((within * (hi - lo)) >> (shift - drop));
+        /* Fetching the guessed group line and the next now takes the level-1 read off the
+         * way to the line. */
+        size_t g = radix_group_guess(t, key, b, lo);
+        if (g != SIZE_MAX) {
             __builtin_prefetch(t->group_lines + g * IMG_GROUP_LINE);
             if (g + 1 < n1)
                 __builtin_prefetch(t->group_lines + (g + 1) * IMG_GROUP_LINE);
@@ -893,7 +905,7 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
 
 /* How many offsets ahead of the one it looks up a batch starts fetching: four lookups' work
  * covers most of a memory latency; more outstanding fetches only queue behind each other
- * (1, 2, 3, 4, 6, 8 and 16 measured on the benchmark files). */
+ * (2, 3, 4, 6, 8 and 16 measured on the benchmark files). */
 #define LOOKUP_AHEAD 4
 
 /* Starts fetching what the lookup of key will wait on: its block (from the hints) and its
@@ -907,13 +919,12 @@ static inline void prefetch_lookup(const struct sym_image *img, uint64_t key)
     uint64_t b = (key - t->radix_min) >> t->radix_shift;
     if (t->radix_n < 2 || b >= t->radix_n - 1)
         return;
-    size_t n1 = t->level_n[0], lo = ld32(t->radix + 4 * b), hi = ld32(t->radix + 4 * (b + 1));
-    if (lo >= n1 || hi < lo || hi > n1)
+    size_t lo = ld32(t->radix + 4 * b);
+    if (lo >= t->level_n[0])
         return;
-    unsigned shift = t->radix_shift, drop = shift > 32 ? shift - 32 : 0;
-    uint64_t within = ((key - t->radix_min) & ((UINT64_C(1) << shift) - 1)) >> drop;
-    size_t g = lo + (size_t)((within * (hi - lo)) >> (shift - drop));
-    __builtin_prefetch(t->group_lines + g * IMG_GROUP_LINE);
+    size_t g = radix_group_guess(t, key, b, lo);
+    if (g != SIZE_MAX)
+        __builtin_prefetch(t->group_lines + g * IMG_GROUP_LINE);
 }
 
 sym_err sym_image_lookup_many(const struct sym_image *img, const uint64_t *offsets, size_t n,
