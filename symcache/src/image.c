@@ -892,6 +892,17 @@ static sym_err lookup_at(const struct sym_image *img, uint64_t offset, struct fu
     return SYM_OK;
 }
 
+/* Finds the function for offset (from its group line, else the pairs) and looks it up. */
+static inline sym_err find_and_look_up(const struct sym_image *img, uint64_t offset,
+                                       struct sym_lookup *out)
+{
+    struct func_pick pick = {SIZE_MAX, 0, 0};
+    size_t k = upper_bound_ex(img, &img->funcs, offset, &pick);
+    if (pick.k != k)
+        pick = pick_from_pairs(img, k);
+    return lookup_at(img, offset, pick, out);
+}
+
 sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sym_lookup *out)
 {
     if (img == NULL || out == NULL)
@@ -900,11 +911,7 @@ sym_err sym_image_lookup(const struct sym_image *img, uint64_t offset, struct sy
      * hints), and meanwhile find the function in the group line. (A batch starts such
      * fetches a few offsets ahead, sym_image_lookup_many.) */
     prefetch_hinted_block(img, offset, true);
-    struct func_pick pick = {SIZE_MAX, 0, 0};
-    size_t k = upper_bound_ex(img, &img->funcs, offset, &pick);
-    if (pick.k != k)
-        pick = pick_from_pairs(img, k);
-    return lookup_at(img, offset, pick, out);
+    return find_and_look_up(img, offset, out);
 }
 
 /* How many offsets ahead of the one it looks up a batch starts fetching: four lookups' work
@@ -943,11 +950,7 @@ sym_err sym_image_lookup_many(const struct sym_image *img, const uint64_t *offse
     for (size_t i = 0; i < n; i++) {
         if (i + LOOKUP_AHEAD < n)
             prefetch_lookup(img, offsets[i + LOOKUP_AHEAD]);
-        struct func_pick pick = {SIZE_MAX, 0, 0};
-        size_t k = upper_bound_ex(img, &img->funcs, offsets[i], &pick);
-        if (pick.k != k)
-            pick = pick_from_pairs(img, k);
-        sym_err rc = lookup_at(img, offsets[i], pick, &outs[i]);
+        sym_err rc = find_and_look_up(img, offsets[i], &outs[i]);
         if (rc != SYM_OK)
             return rc;
     }

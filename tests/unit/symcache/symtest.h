@@ -204,6 +204,28 @@ static inline const char *st_str(struct sym_slice sl)
     return b;
 }
 
+/* Requires two lookups' answers (a batch's and a single lookup's, say) to agree field for
+ * field, inline frames included. */
+static inline void st_same_lookup(const struct sym_lookup *a, const struct sym_lookup *b)
+{
+    T_ASSERT_EQ(a->found, b->found);
+    T_ASSERT_EQ(a->is_public, b->is_public);
+    T_ASSERT_EQ(a->has_line, b->has_line);
+    T_ASSERT(sym_slice_eq(a->function, b->function));
+    T_ASSERT(sym_slice_eq(a->file, b->file));
+    T_ASSERT_U64_EQ(a->function_start, b->function_start);
+    T_ASSERT_U64_EQ(a->function_size, b->function_size);
+    T_ASSERT_U64_EQ(a->line_start, b->line_start);
+    T_ASSERT_EQ(a->line, b->line);
+    T_ASSERT_EQ(a->n_inlines, b->n_inlines);
+    for (size_t k = 0; k < a->n_inlines; k++) {
+        T_ASSERT(sym_slice_eq(a->inlines[k].function, b->inlines[k].function));
+        T_ASSERT(sym_slice_eq(a->inlines[k].file, b->inlines[k].file));
+        T_ASSERT_U64_EQ(a->inlines[k].function_start, b->inlines[k].function_start);
+        T_ASSERT_EQ(a->inlines[k].line, b->inlines[k].line);
+    }
+}
+
 /* Asserts function, file and line of a lookup ("" and 0 for "none"). */
 #define ST_ASSERT_SYM(s, off, want_fn, want_file, want_line) \
     do {                                                     \

@@ -520,31 +520,6 @@ static void check_edges(const struct model *m, const struct st_image *s, uint64_
 
 enum { N_RANDOM = 2000 }; /* random offsets per seed */
 
-static void same_slice(struct sym_slice a, struct sym_slice b)
-{
-    T_ASSERT_STR_EQ(st_str(a), st_str(b));
-}
-
-static void same_lookup(const struct sym_lookup *a, const struct sym_lookup *b)
-{
-    T_ASSERT_EQ(a->found, b->found);
-    T_ASSERT_EQ(a->is_public, b->is_public);
-    T_ASSERT_EQ(a->has_line, b->has_line);
-    same_slice(a->function, b->function);
-    same_slice(a->file, b->file);
-    T_ASSERT_U64_EQ(a->function_start, b->function_start);
-    T_ASSERT_U64_EQ(a->function_size, b->function_size);
-    T_ASSERT_U64_EQ(a->line_start, b->line_start);
-    T_ASSERT_EQ(a->line, b->line);
-    T_ASSERT_EQ(a->n_inlines, b->n_inlines);
-    for (size_t k = 0; k < a->n_inlines; k++) {
-        same_slice(a->inlines[k].function, b->inlines[k].function);
-        same_slice(a->inlines[k].file, b->inlines[k].file);
-        T_ASSERT_U64_EQ(a->inlines[k].function_start, b->inlines[k].function_start);
-        T_ASSERT_EQ(a->inlines[k].line, b->inlines[k].line);
-    }
-}
-
 static void run_seed(uint64_t seed)
 {
     struct rng r = {seed * 0x9e3779b97f4a7c15ull + 1};
@@ -597,7 +572,7 @@ static void run_seed(uint64_t seed)
     /* A batch, which fetches ahead of the offset it decodes, answers as single lookups do. */
     T_ASSERT_OK(sym_image_lookup_many(s.img, offs, N_RANDOM, many));
     for (int i = 0; i < N_RANDOM; i++)
-        same_lookup(st_lookup(&s, offs[i]), &many[i]);
+        st_same_lookup(st_lookup(&s, offs[i]), &many[i]);
     st_free(&s);
     free(text);
 }
