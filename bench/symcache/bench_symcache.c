@@ -18,17 +18,9 @@
  *                                           same file mapping, each address depending on the
  *                                           previous value (this machine's memory latency);
  *                                           each measured REPS times (default 5), best and
- *                                           median
- *   bench_symcache machine [MB]             what the parse leans on from the machine at this
- *                                           moment: fresh_mb_s, first writes to MB (default 64)
- *                                           MiB of new memory allocated as the parser's tables
- *                                           are; and pair_slowdown, how much longer the slower
- *                                           of two threads running the same CPU-bound loop at
- *                                           once takes than the loop alone (1.0: two whole
- *                                           cores) */
+ *                                           median */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,59 +250,8 @@ static int do_lookup(const char *path, size_t n, int reps)
     return 0;
 }
 
-/* A fixed amount of integer work that the compiler cannot drop: seconds taken. */
-static void *spin(void *arg)
-{
-    double *seconds = arg;
-    volatile uint64_t sink = 0;
-    uint64_t x = 0x9e3779b97f4a7c15ull;
-    double t0 = now_s();
-    for (uint32_t i = 0; i < 40u * 1000 * 1000; i++)
-        x = (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull + i;
-    sink = x;
-    (void)sink;
-    *seconds = now_s() - t0;
-    return NULL;
-}
-
-static int do_machine(size_t mib)
-{
-    /* New memory as alloc.c gets it: anonymous, huge pages where the kernel gives them. */
-    size_t len = mib << 20;
-    uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
-#ifdef MADV_HUGEPAGE
-    (void)madvise(m, len, MADV_HUGEPAGE);
-#endif
-    double t0 = now_s();
-    for (size_t i = 0; i < len; i += 4096)
-        m[i] = 1;
-    double fresh_s = now_s() - t0;
-    munmap(m, len);
-
-    double alone = 0, a = 0, b = 0;
-    spin(&alone);
-    pthread_t other;
-    if (pthread_create(&other, NULL, spin, &b) != 0) {
-        fprintf(stderr, "pthread_create failed\n");
-        return 1;
-    }
-    spin(&a);
-    pthread_join(other, NULL);
-    printf("fresh_mb_s=%.0f pair_slowdown=%.2f spin_s=%.4f\n", (double)mib * 1.048576 / fresh_s,
-           (a > b ? a : b) / alone, alone);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && strcmp(argv[1], "machine") == 0) {
-        long mib = argc > 2 ? strtol(argv[2], NULL, 10) : 64;
-        return do_machine(mib > 0 && mib <= 4096 ? (size_t)mib : 64);
-    }
     if (argc >= 3 && strcmp(argv[1], "parse") == 0)
         return do_parse(argv[2], argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0,
                         argc > 4 && strcmp(argv[4], "feed") == 0);
@@ -332,6 +273,6 @@ int main(int argc, char **argv)
                          reps > 0 && reps <= 100 ? reps : 5);
     }
     fprintf(stderr, "usage: bench_symcache parse FILE.sym [THREADS] | convert FILE.sym OUT.symc | "
-                    "open FILE.symc [REPS] | lookup FILE.symc [N] [REPS] | machine [MB]\n");
+                    "open FILE.symc [REPS] | lookup FILE.symc [N] [REPS]\n");
     return 2;
 }

@@ -40,12 +40,7 @@ for v in $variants; do
 
   # Baseline and parser alternate, so that both see the same moments of a shared machine: per
   # round `wc -l`, the default options (a second thread for inputs over 4 MiB), one thread.
-  # Each round ends by taking the machine's pulse (bench_symcache machine): how fast the kernel
-  # hands out new memory and whether two threads run at once at full speed, both of which the
-  # parse depends on and a shared machine varies. (Last in the round, so that the memory it
-  # frees is not what the next parse is given first.)
   wc_times=""; parse_times=""; cpu_times=""; one_times=""; rss=0; out=""
-  fresh=""; pair=""
   for _ in $(seq "$reps"); do
     t0=$(ns); wc -l "$sym" > /dev/null; t1=$(ns)
     wc_times+="$(( t1 - t0 ))"$'\n'
@@ -56,18 +51,11 @@ for v in $variants; do
     one=$("$drv" parse "$sym" 1)
     one_times+="$(echo "$one" | field parse_s)"$'\n'
     r=$(echo "$one" | field maxrss_kb); [ "$r" -gt "$rss" ] && rss=$r
-    m=$("$drv" machine)
-    fresh+="$(echo "$m" | field fresh_mb_s)"$'\n'
-    pair+="$(echo "$m" | field pair_slowdown)"$'\n'
   done
   read -r wc_best wc_med <<< "$(printf '%s' "$wc_times" | stats)"
   read -r p_best p_med <<< "$(printf '%s' "$parse_times" | stats)"
   read -r c_best c_med <<< "$(printf '%s' "$cpu_times" | stats)"
   read -r o_best o_med <<< "$(printf '%s' "$one_times" | stats)"
-  read -r f_slow f_med <<< "$(printf '%s' "$fresh" | stats)"
-  f_fast=$(printf '%s' "$fresh" | sort -g | tail -1)
-  read -r pr_best pr_med <<< "$(printf '%s' "$pair" | stats)"
-  pr_worst=$(printf '%s' "$pair" | sort -g | tail -1)
   image=$(echo "$out" | field image_bytes)
   warnings=$(echo "$out" | field warnings)
 
@@ -78,15 +66,13 @@ for v in $variants; do
 
   awk -v b="$bytes" -v wb="$wc_best" -v wm="$wc_med" -v pb="$p_best" -v pm="$p_med" \
       -v cb="$c_best" -v cm="$c_med" -v ob="$o_best" -v om="$o_med" -v rss="$rss" \
-      -v img="$image" -v w="$warnings" -v fs="$f_slow" -v ff="$f_fast" -v fm="$f_med" \
-      -v pb2="$pr_best" -v pw2="$pr_worst" -v pm2="$pr_med" '
+      -v img="$image" -v w="$warnings" '
     BEGIN {
       printf "  wc -l (baseline):      best %.1f ms, median %.1f ms (%.0f MB/s)\n", wb/1e6, wm/1e6, b/(wb/1e9)/1e6
       printf "  parse + build:         best %.1f ms, median %.1f ms, %d warnings\n", pb*1e3, pm*1e3, w
       printf "  parse_mb_s             %.0f (median %.0f; CPU time of both threads: %.0f MB/s, median %.0f)\n", b/pb/1e6, b/pm/1e6, b/cb/1e6, b/cm/1e6
       printf "  parse_mb_s_one_thread  %.0f (median %.0f)\n", b/ob/1e6, b/om/1e6
       printf "  parse_vs_wc_ratio      %.3f (median %.3f; one thread %.3f; target >= 0.12)\n", (wb/1e9)/pb, (wm/1e9)/pm, (wb/1e9)/ob
-      printf "  machine:               new memory %.0f-%.0f MB/s (median %.0f); two threads at once: the slower %.2f-%.2fx one alone (median %.2f)\n", fs, ff, fm, pb2, pw2, pm2
       printf "  peak_rss_ratio         %.2f (%.0f MB peak RSS; target <= 1.5)\n", rss*1024/b, rss/1024
       printf "  symcache_size_ratio    %.3f (%d bytes; target <= 0.40)\n", img/b, img
     }'
