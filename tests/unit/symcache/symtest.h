@@ -211,6 +211,9 @@ static inline void st_same_lookup(const struct sym_lookup *a, const struct sym_l
     T_ASSERT_EQ(a->found, b->found);
     T_ASSERT_EQ(a->is_public, b->is_public);
     T_ASSERT_EQ(a->has_line, b->has_line);
+    T_ASSERT_EQ(a->has_size, b->has_size);
+    T_ASSERT_EQ(a->is_multiple, b->is_multiple);
+    T_ASSERT_EQ(a->param_size, b->param_size);
     T_ASSERT(sym_slice_eq(a->function, b->function));
     T_ASSERT(sym_slice_eq(a->file, b->file));
     T_ASSERT_U64_EQ(a->function_start, b->function_start);
