@@ -134,8 +134,8 @@ static uint64_t rng(uint64_t *s)
 
 /* The floor under a one-at-a-time lookup: n dependent random reads from the image file mapped
  * the same way sym_image_open_file maps it (so with the page sizes the kernel gives that
- * mapping), best of reps. Each address
- * is derived from the value read before, so the reads cannot overlap. -1 on error. */
+ * mapping), best of reps. Each address is derived from the value read before, so the reads
+ * cannot overlap. -1 on error. */
 static double random_read_ns(const char *path, size_t n, int reps)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
